@@ -1,0 +1,3 @@
+export * from './roles.js';
+export * from './organisation.js';
+export * from './principal.js';

@@ -1,0 +1,50 @@
+import { VigilError } from '../errors/index.js';
+import { roleAllows, type Permission, type Role } from './roles.js';
+
+/** A membership as the access check sees it. */
+export interface Membership {
+  readonly organisationId: string;
+  readonly role: Role;
+}
+
+/**
+ * The authenticated caller of one request: a person signed in with a session,
+ * or an API token acting for a person within one organisation and scope set.
+ */
+export type Principal =
+  | {
+      readonly kind: 'session';
+      readonly userId: string;
+      readonly sessionId: string;
+      readonly memberships: readonly Membership[];
+    }
+  | {
+      readonly kind: 'token';
+      readonly userId: string;
+      readonly tokenId: string;
+      /** A token is bound to the one organisation it was created in. */
+      readonly memberships: readonly Membership[];
+      readonly scopes: readonly Permission[];
+    };
+
+/**
+ * The single authorisation decision: does this caller hold `permission` in
+ * `organisationId`? An organisation the caller is not a member of is reported
+ * as not found, so its existence is not disclosed.
+ */
+export function authorise(principal: Principal, organisationId: string, permission: Permission): void {
+  const membership = principal.memberships.find((m) => m.organisationId === organisationId);
+  if (!membership) {
+    throw new VigilError('ERR_NOT_FOUND', 'No such organisation.');
+  }
+  if (principal.kind === 'token' && !principal.scopes.includes(permission)) {
+    throw new VigilError('ERR_AUTH_TOKEN_SCOPE', `The API token lacks the ${permission} scope.`, {
+      details: { requiredScope: permission },
+    });
+  }
+  if (!roleAllows(membership.role, permission)) {
+    throw new VigilError('ERR_AUTH_FORBIDDEN', `Your role does not grant ${permission}.`, {
+      details: { requiredPermission: permission },
+    });
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The registry of every error code Vigil returns, with its HTTP status and a
+ * one-line meaning. docs/errors.md is checked against this table by a test, so
+ * adding a code here means documenting it there.
+ *
+ * Codes follow `ERR_<AREA>_<REASON>` and never change meaning once released.
+ */
+export const ERROR_CODES = {
+  // Requests
+  ERR_REQUEST_INVALID: { status: 400, title: 'The request does not match the route schema.' },
+  ERR_REQUEST_TOO_LARGE: { status: 413, title: 'The request body is larger than allowed.' },
+  ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: 'The request body has a content type this route does not accept.',
+  },
+  ERR_REQUEST_RATE_LIMITED: { status: 429, title: 'Too many requests; retry later.' },
+  ERR_NOT_FOUND: { status: 404, title: 'No such resource, or not visible to the caller.' },
+  ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'The route does not support this method.' },
+  ERR_CONFLICT: { status: 409, title: 'The resource already exists or changed meanwhile.' },
+  ERR_INTERNAL: { status: 500, title: 'An unexpected error; quote the request id to support.' },
+  ERR_UNAVAILABLE: { status: 503, title: 'The service is starting or shutting down.' },
+
+  // Authentication
+  ERR_AUTH_REQUIRED: { status: 401, title: 'Sign in, or present an API token.' },
+  ERR_AUTH_INVALID_CREDENTIALS: { status: 401, title: 'The email or password is wrong.' },
+  ERR_AUTH_LOCKED: { status: 429, title: 'Too many failed attempts; wait before trying again.' },
+  ERR_AUTH_MFA_REQUIRED: { status: 401, title: 'A second factor is required to continue.' },
+  ERR_AUTH_MFA_INVALID: { status: 401, title: 'The one-time code is wrong, expired or reused.' },
+  ERR_AUTH_MFA_ENROLMENT_REQUIRED: {
+    status: 403,
+    title: 'This role requires MFA; enrol an authenticator first.',
+  },
+  ERR_AUTH_MFA_NOT_PENDING: { status: 409, title: 'There is no MFA enrolment to confirm.' },
+  ERR_AUTH_MFA_MANDATORY: {
+    status: 409,
+    title: 'MFA cannot be removed while a role requires it.',
+  },
+  ERR_AUTH_SESSION_EXPIRED: { status: 401, title: 'The session has expired; sign in again.' },
+  ERR_AUTH_CSRF: { status: 403, title: 'Missing or wrong CSRF token.' },
+  ERR_AUTH_TOKEN_INVALID: { status: 401, title: 'The API token is unknown, revoked or expired.' },
+  ERR_AUTH_TOKEN_SCOPE: { status: 403, title: 'The API token lacks the scope this route needs.' },
+  ERR_AUTH_FORBIDDEN: { status: 403, title: 'Your role does not allow this action.' },
+  ERR_AUTH_ACCOUNT_DISABLED: { status: 403, title: 'The account is disabled.' },
+  ERR_AUTH_ONE_TIME_TOKEN_INVALID: {
+    status: 400,
+    title: 'The activation or reset token is unknown, used or expired.',
+  },
+
+  // Passwords (NIST SP 800-63B)
+  ERR_PASSWORD_TOO_SHORT: { status: 422, title: 'The password is shorter than required.' },
+  ERR_PASSWORD_TOO_LONG: { status: 422, title: 'The password is longer than accepted.' },
+  ERR_PASSWORD_COMMON: {
+    status: 422,
+    title: 'The password is on the list of common or breached passwords.',
+  },
+  ERR_PASSWORD_CONTEXT: {
+    status: 422,
+    title: 'The password contains the account name or email.',
+  },
+
+  // First-run setup
+  ERR_SETUP_DONE: { status: 409, title: 'Setup has already been completed.' },
+  ERR_SETUP_TOKEN_INVALID: { status: 401, title: 'The setup token is wrong, used or expired.' },
+
+  // Organisations and people
+  ERR_USER_EXISTS: { status: 409, title: 'A user with this email already exists.' },
+  ERR_ROLE_LAST_ADMIN: {
+    status: 409,
+    title: 'An organisation must keep at least one admin.',
+  },
+
+  // Configuration (start-up; reported by the CLI, not over HTTP)
+  ERR_CONFIG_INVALID: { status: 500, title: 'The configuration is invalid.' },
+  ERR_TLS_CONFIG: { status: 500, title: 'The TLS certificate or key cannot be used.' },
+
+  // Storage and backups
+  ERR_STORE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached.' },
+  ERR_BACKUP_FAILED: { status: 500, title: 'The backup could not be written.' },
+  ERR_BACKUP_INVALID: { status: 500, title: 'The backup is unreadable or fails its integrity check.' },
+  ERR_BACKUP_TARGET_NOT_EMPTY: {
+    status: 500,
+    title: 'Restore needs an empty data directory or database.',
+  },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
