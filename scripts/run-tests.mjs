@@ -41,6 +41,9 @@ const result = spawnSync(
     '--test-timeout=300000',
     ...files,
   ],
-  { stdio: 'inherit', env: { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'silent' } },
+  {
+    stdio: 'inherit',
+    env: { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'silent' },
+  },
 );
 process.exit(result.status ?? 1);

@@ -49,3 +49,15 @@ describe('TOTP (RFC 6238)', () => {
     });
   });
 });
+
+describe('TOTP interoperability', () => {
+  it('produces the same codes as otplib (what authenticator-app libraries compute) for our secrets', async () => {
+    const { generateSync } = await import('otplib');
+    const { generateTotpSecret } = await import('@vigil/core');
+    for (let i = 0; i < 20; i++) {
+      const secret = generateTotpSecret();
+      const epochMs = 1_700_000_000_000 + i * 977_000;
+      assert.equal(totpAt(secret, epochMs), generateSync({ secret, epoch: Math.floor(epochMs / 1000) }));
+    }
+  });
+});

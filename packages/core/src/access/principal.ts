@@ -1,4 +1,5 @@
 import { VigilError } from '../errors/index.js';
+import type { AuditActor } from '../audit/audit-event.js';
 import { roleAllows, type Permission, type Role } from './roles.js';
 
 /** A membership as the access check sees it. */
@@ -25,6 +26,16 @@ export type Principal =
       /** A token is bound to the one organisation it was created in. */
       readonly memberships: readonly Membership[];
       readonly scopes: readonly Permission[];
+    }
+  | {
+      /**
+       * The local operator: someone running the `vigil` CLI on the server
+       * with access to its data directory, and so already able to read and
+       * change everything. Acts in every organisation; audited as `system`.
+       */
+      readonly kind: 'operator';
+      readonly userId: null;
+      readonly memberships: readonly Membership[];
     };
 
 /**
@@ -32,7 +43,12 @@ export type Principal =
  * `organisationId`? An organisation the caller is not a member of is reported
  * as not found, so its existence is not disclosed.
  */
-export function authorise(principal: Principal, organisationId: string, permission: Permission): void {
+export function authorise(
+  principal: Principal,
+  organisationId: string,
+  permission: Permission,
+): void {
+  if (principal.kind === 'operator') return;
   const membership = principal.memberships.find((m) => m.organisationId === organisationId);
   if (!membership) {
     throw new VigilError('ERR_NOT_FOUND', 'No such organisation.');
@@ -46,5 +62,17 @@ export function authorise(principal: Principal, organisationId: string, permissi
     throw new VigilError('ERR_AUTH_FORBIDDEN', `Your role does not grant ${permission}.`, {
       details: { requiredPermission: permission },
     });
+  }
+}
+
+/** The audit actor for acts done by a principal. */
+export function actorOf(principal: Principal): AuditActor {
+  switch (principal.kind) {
+    case 'operator':
+      return { kind: 'system' };
+    case 'token':
+      return { kind: 'user', userId: principal.userId, tokenId: principal.tokenId };
+    default:
+      return { kind: 'user', userId: principal.userId };
   }
 }

@@ -3,7 +3,13 @@
  * permission check names the organisation it applies to, so a role in one
  * organisation never leaks into another.
  */
-export const ROLES = ['admin', 'security-engineer', 'release-manager', 'clinician', 'auditor'] as const;
+export const ROLES = [
+  'admin',
+  'security-engineer',
+  'release-manager',
+  'clinician',
+  'auditor',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Roles whose members must use MFA (FDA premarket guidance App. 1: MFA for privileged users). */

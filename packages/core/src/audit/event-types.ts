@@ -6,45 +6,121 @@
  * Category follows ECS `event.category`; severity is RFC 5424 (0 emergency … 7 debug).
  */
 export const AUDIT_EVENT_TYPES = {
-  'setup.token-issued': { category: 'configuration', severity: 5, summary: 'A first-run setup token was issued' },
-  'setup.completed': { category: 'configuration', severity: 5, summary: 'First-run setup created the first administrator' },
-  'setup.failed': { category: 'authentication', severity: 4, summary: 'A setup attempt used a wrong, used or expired token' },
+  'setup.token-issued': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'A first-run setup token was issued',
+  },
+  'setup.completed': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'First-run setup created the first administrator',
+  },
+  'setup.failed': {
+    category: 'authentication',
+    severity: 4,
+    summary: 'A setup attempt used a wrong, used or expired token',
+  },
 
-  'auth.sign-in.succeeded': { category: 'authentication', severity: 6, summary: 'A person signed in' },
-  'auth.sign-in.failed': { category: 'authentication', severity: 4, summary: 'A sign-in attempt failed' },
-  'auth.lockout': { category: 'authentication', severity: 3, summary: 'An account or address was locked out after repeated failures' },
+  'auth.sign-in.succeeded': {
+    category: 'authentication',
+    severity: 6,
+    summary: 'A person signed in',
+  },
+  'auth.sign-in.failed': {
+    category: 'authentication',
+    severity: 4,
+    summary: 'A sign-in attempt failed',
+  },
+  'auth.lockout': {
+    category: 'authentication',
+    severity: 3,
+    summary: 'An account or address was locked out after repeated failures',
+  },
   'auth.sign-out': { category: 'authentication', severity: 6, summary: 'A person signed out' },
-  'auth.sign-out-everywhere': { category: 'authentication', severity: 5, summary: 'All sessions of a person were ended' },
-  'auth.session-expired': { category: 'session', severity: 6, summary: 'A session ended by idle timeout or absolute lifetime' },
-  'auth.csrf-rejected': { category: 'intrusion_detection', severity: 4, summary: 'A state-changing request without a valid CSRF token was refused' },
-  'auth.mfa.enrolled': { category: 'iam', severity: 5, summary: 'An authenticator was enrolled for MFA' },
+  'auth.sign-out-everywhere': {
+    category: 'authentication',
+    severity: 5,
+    summary: 'All sessions of a person were ended',
+  },
+  'auth.session-expired': {
+    category: 'session',
+    severity: 6,
+    summary: 'A session ended by idle timeout or absolute lifetime',
+  },
+  'auth.csrf-rejected': {
+    category: 'intrusion_detection',
+    severity: 4,
+    summary: 'A state-changing request without a valid CSRF token was refused',
+  },
+  'auth.mfa.enrolled': {
+    category: 'iam',
+    severity: 5,
+    summary: 'An authenticator was enrolled for MFA',
+  },
   'auth.mfa.removed': { category: 'iam', severity: 4, summary: 'An authenticator was removed' },
-  'auth.mfa.failed': { category: 'authentication', severity: 4, summary: 'A one-time code was wrong or replayed' },
-  'auth.password.changed': { category: 'iam', severity: 5, summary: 'A person changed their password' },
-  'auth.password.reset-issued': { category: 'iam', severity: 5, summary: 'An administrator issued a password reset' },
-  'auth.password.reset-completed': { category: 'iam', severity: 5, summary: 'A password was set with an activation or reset token' },
+  'auth.mfa.failed': {
+    category: 'authentication',
+    severity: 4,
+    summary: 'A one-time code was wrong or replayed',
+  },
+  'auth.password.changed': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A person changed their password',
+  },
+  'auth.password.reset-issued': {
+    category: 'iam',
+    severity: 5,
+    summary: 'An administrator issued a password reset',
+  },
+  'auth.password.reset-completed': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A password was set with an activation or reset token',
+  },
 
-  'user.created': { category: 'iam', severity: 5, summary: 'A person was added to an organisation' },
+  'user.created': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A person was added to an organisation',
+  },
   'user.role-changed': { category: 'iam', severity: 5, summary: 'A role was changed' },
-  'user.removed': { category: 'iam', severity: 5, summary: 'A person was removed from an organisation' },
+  'user.removed': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A person was removed from an organisation',
+  },
 
-  'organisation.created': { category: 'configuration', severity: 5, summary: 'An organisation was created' },
+  'organisation.created': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'An organisation was created',
+  },
 
   'token.created': { category: 'iam', severity: 5, summary: 'An API token was created' },
   'token.revoked': { category: 'iam', severity: 5, summary: 'An API token was revoked' },
-  'token.rejected': { category: 'authentication', severity: 4, summary: 'A request presented an unknown, revoked or expired API token' },
+  'token.rejected': {
+    category: 'authentication',
+    severity: 4,
+    summary: 'A request presented an unknown, revoked or expired API token',
+  },
 
-  'config.changed': { category: 'configuration', severity: 5, summary: 'The server started with a changed configuration' },
+  'config.changed': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'The server started with a changed configuration',
+  },
   'backup.created': { category: 'configuration', severity: 5, summary: 'A backup was written' },
-  'backup.restored': { category: 'configuration', severity: 4, summary: 'The store was restored from a backup' },
+  'backup.restored': {
+    category: 'configuration',
+    severity: 4,
+    summary: 'The store was restored from a backup',
+  },
 } as const satisfies Record<string, { category: AuditCategory; severity: number; summary: string }>;
 
 export type AuditCategory =
-  | 'authentication'
-  | 'configuration'
-  | 'iam'
-  | 'intrusion_detection'
-  | 'session';
+  'authentication' | 'configuration' | 'iam' | 'intrusion_detection' | 'session';
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
 

@@ -13,20 +13,37 @@ export interface LockoutOptions {
   readonly baseMs: number;
   /** Longest lock, in milliseconds. */
   readonly maxMs: number;
+  /**
+   * A quiet period after which past failures no longer count, in ms, so that
+   * occasional typos by many people behind one hospital NAT never add up.
+   */
+  readonly forgetAfterMs: number;
 }
 
 export interface LockoutState {
   readonly failures: number;
   /** Epoch ms until which attempts are refused; 0 when not locked. */
   readonly lockedUntil: number;
+  /** Epoch ms of the last failure; 0 when none. Failures older than `forgetAfterMs` are forgotten. */
+  readonly lastFailureAt: number;
 }
 
-export const UNLOCKED: LockoutState = { failures: 0, lockedUntil: 0 };
+export const UNLOCKED: LockoutState = { failures: 0, lockedUntil: 0, lastFailureAt: 0 };
 
 /** Per account: 5 free attempts, then 1 min, 2 min, 4 min … up to 1 h. */
-export const ACCOUNT_LOCKOUT: LockoutOptions = { threshold: 5, baseMs: 60_000, maxMs: 3_600_000 };
+export const ACCOUNT_LOCKOUT: LockoutOptions = {
+  threshold: 5,
+  baseMs: 60_000,
+  maxMs: 3_600_000,
+  forgetAfterMs: 24 * 3_600_000,
+};
 /** Per source address: more lenient (a hospital NAT hides many people), same shape. */
-export const ADDRESS_LOCKOUT: LockoutOptions = { threshold: 20, baseMs: 60_000, maxMs: 3_600_000 };
+export const ADDRESS_LOCKOUT: LockoutOptions = {
+  threshold: 20,
+  baseMs: 60_000,
+  maxMs: 3_600_000,
+  forgetAfterMs: 3_600_000,
+};
 
 export function isLocked(state: LockoutState, now: number): boolean {
   return state.lockedUntil > now;
@@ -36,12 +53,19 @@ export function remainingLockMs(state: LockoutState, now: number): number {
   return Math.max(0, state.lockedUntil - now);
 }
 
-export function afterFailure(state: LockoutState, now: number, options: LockoutOptions): LockoutState {
-  const failures = state.failures + 1;
-  if (failures < options.threshold) return { failures, lockedUntil: state.lockedUntil };
+export function afterFailure(
+  state: LockoutState,
+  now: number,
+  options: LockoutOptions,
+): LockoutState {
+  const forgotten = state.lastFailureAt > 0 && now - state.lastFailureAt >= options.forgetAfterMs;
+  const failures = (forgotten ? 0 : state.failures) + 1;
+  if (failures < options.threshold) {
+    return { failures, lockedUntil: forgotten ? 0 : state.lockedUntil, lastFailureAt: now };
+  }
   const exponent = Math.min(failures - options.threshold, 30);
   const lockMs = Math.min(options.baseMs * 2 ** exponent, options.maxMs);
-  return { failures, lockedUntil: now + lockMs };
+  return { failures, lockedUntil: now + lockMs, lastFailureAt: now };
 }
 
 export function afterSuccess(): LockoutState {

@@ -17,7 +17,11 @@ export interface SessionPolicy {
 
 export type SessionVerdict = 'valid' | 'idle-expired' | 'absolute-expired';
 
-export function sessionVerdict(times: SessionTimes, policy: SessionPolicy, now: number): SessionVerdict {
+export function sessionVerdict(
+  times: SessionTimes,
+  policy: SessionPolicy,
+  now: number,
+): SessionVerdict {
   if (now - times.createdAt >= policy.absoluteMs) return 'absolute-expired';
   if (now - times.lastSeenAt >= policy.idleMs) return 'idle-expired';
   return 'valid';

@@ -13,6 +13,10 @@ export const ERROR_CODES = {
     status: 415,
     title: 'The request body has a content type this route does not accept.',
   },
+  ERR_REQUEST_URI_TOO_LONG: {
+    status: 414,
+    title: 'A path segment or the URL is longer than allowed.',
+  },
   ERR_REQUEST_RATE_LIMITED: { status: 429, title: 'Too many requests; retry later.' },
   ERR_NOT_FOUND: { status: 404, title: 'No such resource, or not visible to the caller.' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'The route does not support this method.' },
@@ -75,11 +79,22 @@ export const ERROR_CODES = {
 
   // Storage and backups
   ERR_STORE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached.' },
+  ERR_STORE_MIGRATION_FAILED: {
+    status: 500,
+    title: 'The database schema could not be brought up to date (or is newer than this server).',
+  },
   ERR_BACKUP_FAILED: { status: 500, title: 'The backup could not be written.' },
-  ERR_BACKUP_INVALID: { status: 500, title: 'The backup is unreadable or fails its integrity check.' },
+  ERR_BACKUP_INVALID: {
+    status: 500,
+    title: 'The backup is unreadable or fails its integrity check.',
+  },
   ERR_BACKUP_TARGET_NOT_EMPTY: {
     status: 500,
     title: 'Restore needs an empty data directory or database.',
+  },
+  ERR_BACKUP_TARGET_MISMATCH: {
+    status: 500,
+    title: 'The backup was taken from another engine or PostgreSQL schema than the restore target.',
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

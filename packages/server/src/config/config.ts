@@ -45,18 +45,102 @@ interface Setting {
 
 /** The table README.md documents (a test keeps the two in step). */
 export const SETTINGS: readonly Setting[] = [
-  { key: 'dataDir', env: 'VIGIL_DATA_DIR', flag: '--data-dir', kind: 'string', description: 'Data directory (SQLite database, TLS material, keys, backups)', defaultText: './var' },
-  { key: 'host', env: 'VIGIL_HOST', flag: '--host', kind: 'string', description: 'Address the HTTPS listener binds to', defaultText: '127.0.0.1' },
-  { key: 'httpsPort', env: 'VIGIL_HTTPS_PORT', flag: '--https-port', kind: 'port', description: 'HTTPS port for the web app and API', defaultText: '8443' },
-  { key: 'databaseUrl', env: 'VIGIL_DATABASE_URL', flag: '--database-url', kind: 'string', description: 'Unset: embedded SQLite; `postgres://…`: PostgreSQL', defaultText: '(unset)' },
-  { key: 'tlsCertPath', env: 'VIGIL_TLS_CERT', flag: '--tls-cert', kind: 'string', description: 'PEM certificate chain for production', defaultText: '(dev CA in data dir)' },
-  { key: 'tlsKeyPath', env: 'VIGIL_TLS_KEY', flag: '--tls-key', kind: 'string', description: 'PEM private key for production', defaultText: '(dev CA in data dir)' },
-  { key: 'logLevel', env: 'VIGIL_LOG_LEVEL', flag: '--log-level', kind: 'log-level', description: 'fatal, error, warn, info, debug, trace or silent', defaultText: 'info' },
-  { key: 'sessionIdleMinutes', env: 'VIGIL_SESSION_IDLE_MINUTES', flag: '--session-idle-minutes', kind: 'int', description: 'Automatic log-off after inactivity (minutes)', defaultText: '15' },
-  { key: 'sessionAbsoluteHours', env: 'VIGIL_SESSION_ABSOLUTE_HOURS', flag: '--session-absolute-hours', kind: 'int', description: 'Absolute session lifetime (hours)', defaultText: '12' },
-  { key: 'metricsPublic', env: 'VIGIL_METRICS_PUBLIC', flag: '--metrics-public', kind: 'bool', description: 'Serve /metrics without a token', defaultText: 'false' },
-  { key: 'rateLimitPerMinute', env: 'VIGIL_RATE_LIMIT_PER_MINUTE', flag: '--rate-limit-per-minute', kind: 'int', description: 'API requests per minute per client address', defaultText: '600' },
-  { key: 'publicUrl', env: 'VIGIL_PUBLIC_URL', flag: '--public-url', kind: 'string', description: 'External URL used in printed links', defaultText: 'https://localhost:<port>' },
+  {
+    key: 'dataDir',
+    env: 'VIGIL_DATA_DIR',
+    flag: '--data-dir',
+    kind: 'string',
+    description: 'Data directory (SQLite database, TLS material, keys, backups)',
+    defaultText: './var',
+  },
+  {
+    key: 'host',
+    env: 'VIGIL_HOST',
+    flag: '--host',
+    kind: 'string',
+    description: 'Address the HTTPS listener binds to',
+    defaultText: '127.0.0.1',
+  },
+  {
+    key: 'httpsPort',
+    env: 'VIGIL_HTTPS_PORT',
+    flag: '--https-port',
+    kind: 'port',
+    description: 'HTTPS port for the web app and API',
+    defaultText: '8443',
+  },
+  {
+    key: 'databaseUrl',
+    env: 'VIGIL_DATABASE_URL',
+    flag: '--database-url',
+    kind: 'string',
+    description: 'Unset: embedded SQLite; `postgres://…`: PostgreSQL',
+    defaultText: '(unset)',
+  },
+  {
+    key: 'tlsCertPath',
+    env: 'VIGIL_TLS_CERT',
+    flag: '--tls-cert',
+    kind: 'string',
+    description: 'PEM certificate chain for production',
+    defaultText: '(dev CA in data dir)',
+  },
+  {
+    key: 'tlsKeyPath',
+    env: 'VIGIL_TLS_KEY',
+    flag: '--tls-key',
+    kind: 'string',
+    description: 'PEM private key for production',
+    defaultText: '(dev CA in data dir)',
+  },
+  {
+    key: 'logLevel',
+    env: 'VIGIL_LOG_LEVEL',
+    flag: '--log-level',
+    kind: 'log-level',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    defaultText: 'info',
+  },
+  {
+    key: 'sessionIdleMinutes',
+    env: 'VIGIL_SESSION_IDLE_MINUTES',
+    flag: '--session-idle-minutes',
+    kind: 'int',
+    description: 'Automatic log-off after inactivity (minutes)',
+    defaultText: '15',
+  },
+  {
+    key: 'sessionAbsoluteHours',
+    env: 'VIGIL_SESSION_ABSOLUTE_HOURS',
+    flag: '--session-absolute-hours',
+    kind: 'int',
+    description: 'Absolute session lifetime (hours)',
+    defaultText: '12',
+  },
+  {
+    key: 'metricsPublic',
+    env: 'VIGIL_METRICS_PUBLIC',
+    flag: '--metrics-public',
+    kind: 'bool',
+    description: 'Serve /metrics without a token',
+    defaultText: 'false',
+  },
+  {
+    key: 'rateLimitPerMinute',
+    env: 'VIGIL_RATE_LIMIT_PER_MINUTE',
+    flag: '--rate-limit-per-minute',
+    kind: 'int',
+    description: 'API requests per minute per client address',
+    defaultText: '600',
+  },
+  {
+    key: 'publicUrl',
+    env: 'VIGIL_PUBLIC_URL',
+    flag: '--public-url',
+    kind: 'string',
+    description: 'External URL used in printed links',
+    defaultText: 'https://localhost:<port>',
+  },
 ];
 
 export const DEFAULT_CONFIG: VigilConfig = {
@@ -90,7 +174,10 @@ export function loadConfig(sources: ConfigSources = {}): VigilConfig {
   const cwd = sources.cwd ?? '.';
   const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
 
-  const file = typeof flags['config'] === 'string' ? flags['config'] : (sources.file ?? env['VIGIL_CONFIG_FILE']);
+  const file =
+    typeof flags['config'] === 'string'
+      ? flags['config']
+      : (sources.file ?? env['VIGIL_CONFIG_FILE']);
   if (file) Object.assign(merged, readConfigFile(file));
 
   for (const s of SETTINGS) {
@@ -118,7 +205,9 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new VigilError('ERR_CONFIG_INVALID', `Cannot read the configuration file ${path}.`, { cause });
+    throw new VigilError('ERR_CONFIG_INVALID', `Cannot read the configuration file ${path}.`, {
+      cause,
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new VigilError('ERR_CONFIG_INVALID', `${path} must hold a JSON object.`);
@@ -163,7 +252,10 @@ function validate(c: Record<string, unknown>): VigilConfig {
   }
   const db = c['databaseUrl'];
   if (db !== null && (typeof db !== 'string' || !/^postgres(ql)?:\/\//.test(db))) {
-    throw new VigilError('ERR_CONFIG_INVALID', 'databaseUrl must be unset (SQLite) or a postgres:// URL.');
+    throw new VigilError(
+      'ERR_CONFIG_INVALID',
+      'databaseUrl must be unset (SQLite) or a postgres:// URL.',
+    );
   }
   if ((c['tlsCertPath'] === null) !== (c['tlsKeyPath'] === null)) {
     throw new VigilError('ERR_CONFIG_INVALID', 'Set both the TLS certificate and key, or neither.');

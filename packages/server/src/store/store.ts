@@ -96,6 +96,8 @@ export interface AuditQuery {
   /** Only events with sequence greater than this. */
   readonly afterSequence?: number;
   readonly limit: number;
+  /** Also return events with no organisation (server-wide), interleaved in sequence order. */
+  readonly includeServerWide?: boolean;
 }
 
 export interface Store {
@@ -141,6 +143,12 @@ export interface Store {
    * (closes the race between two requests replaying one code).
    */
   advanceTotpStep(userId: string, step: number): Promise<boolean>;
+  /**
+   * Erases a person (e.g. a GDPR Art. 17 request); their memberships,
+   * sessions and tokens go with them by cascade. Audit events keep the id:
+   * they are the record of what happened.
+   */
+  deleteUser(id: string): Promise<void>;
 
   // Memberships
   addMembership(input: { userId: string; organisationId: string; role: Role; now: number }): Promise<void>;

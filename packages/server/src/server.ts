@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { DEFAULT_WEB_ROOT, createServices, type ServiceOptions } from './composition.js';
+import { SETTINGS, type VigilConfig } from './config/config.js';
+import { systemContext } from './services/request-context.js';
+import type { Services } from './services/index.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/store.js';
+import { loadServerTls } from './tls/index.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly services: Services;
+  /** The https:// base URL people use. */
+  readonly url: string;
+  /** SHA-256 fingerprint of the development CA, or null with a production certificate. */
+  readonly caFingerprint: string | null;
+  /** The one-time setup token when setup is still required (print it; never log it). */
+  readonly setupToken: string | null;
+  close(): Promise<void>;
+}
+
+/** Log fields that must never reach a log line (secrets, credentials, session material). */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.token',
+  '*.code',
+  '*.secret',
+];
+
+/**
+ * Starts Vigil: store (migrations applied), TLS material, services, then the
+ * HTTPS listener. Records a `config.changed` event when the effective
+ * configuration differs from the previous start, and issues a setup token
+ * while no account exists.
+ */
+export async function startServer(
+  config: VigilConfig,
+  options: ServiceOptions & { webRoot?: string } = {},
+): Promise<RunningServer> {
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  try {
+    const tls = await loadServerTls(config);
+    const services = createServices(config, store, options);
+    await recordConfigChange(config, store, services);
+    const setupToken = (await services.setup.isRequired())
+      ? (await services.setup.issueToken(systemContext('startup'))).token
+      : null;
+
+    const app = await buildApp({
+      config,
+      store,
+      services,
+      https: tls.options,
+      webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
+      logger:
+        config.logLevel === 'silent'
+          ? false
+          : { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    });
+    await app.listen({ host: config.host, port: config.httpsPort });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.httpsPort;
+    const url = config.publicUrl ?? `https://localhost:${port}`;
+    return {
+      app,
+      store,
+      services,
+      url,
+      caFingerprint: tls.caFingerprintSha256,
+      setupToken,
+      close: () => app.close(),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** The configuration as recorded for change detection: credentials in the database URL are masked. */
+export function configFingerprintSource(config: VigilConfig): Record<string, unknown> {
+  const recorded: Record<string, unknown> = {};
+  for (const s of SETTINGS) recorded[s.key] = config[s.key];
+  if (typeof recorded['databaseUrl'] === 'string') {
+    recorded['databaseUrl'] = recorded['databaseUrl'].replace(/\/\/[^@/]*@/, '//***@');
+  }
+  return recorded;
+}
+
+async function recordConfigChange(
+  config: VigilConfig,
+  store: Store,
+  services: Services,
+): Promise<void> {
+  const current = configFingerprintSource(config);
+  const previousText = await store.getMeta('config');
+  const currentText = JSON.stringify(current);
+  if (previousText === currentText) return;
+  const previous = previousText ? (JSON.parse(previousText) as Record<string, unknown>) : {};
+  const changed = Object.keys(current).filter(
+    (k) => JSON.stringify(previous[k]) !== JSON.stringify(current[k]),
+  );
+  await store.putMeta('config', currentText);
+  await services.audit.record(
+    {
+      type: 'config.changed',
+      actor: { kind: 'system' },
+      details: {
+        changed: changed.join(','),
+        firstStart: previousText === undefined,
+        fingerprint: createHash('sha256').update(currentText).digest('hex').slice(0, 16),
+      },
+    },
+    systemContext('startup'),
+  );
+}
+
+/** Closes on SIGINT/SIGTERM: stop accepting, finish in-flight requests, close the store. */
+export function closeOnSignals(
+  server: RunningServer,
+  onClosed: (error?: unknown) => void,
+  graceMs = 10_000,
+): void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    server.app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(
+      () => onClosed(new Error(`Shutdown took longer than ${graceMs} ms.`)),
+      graceMs,
+    );
+    timer.unref();
+    server.close().then(
+      () => onClosed(),
+      (error: unknown) => onClosed(error),
+    );
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}

@@ -1,0 +1,20 @@
+import type { AuditLog } from './audit-log.js';
+import type { AuditQueryService } from './audit-query-service.js';
+import type { AuthService } from './auth-service.js';
+import type { MfaService } from './mfa-service.js';
+import type { PasswordService } from './password-service.js';
+import type { PeopleService } from './people-service.js';
+import type { SetupService } from './setup-service.js';
+import type { TokenService } from './token-service.js';
+
+/** Everything the routes may call; built once in `composition.ts`. */
+export interface Services {
+  readonly audit: AuditLog;
+  readonly auditQuery: AuditQueryService;
+  readonly auth: AuthService;
+  readonly mfa: MfaService;
+  readonly passwords: PasswordService;
+  readonly people: PeopleService;
+  readonly setup: SetupService;
+  readonly tokens: TokenService;
+}

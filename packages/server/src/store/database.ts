@@ -1,0 +1,153 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { AuditEventType, OrganisationKind, Role } from '@vigil/core';
+import type { OneTimePurpose, SessionState, Store } from './store.js';
+
+export type StoreEngine = Store['engine'];
+
+/**
+ * The tables as Kysely sees them (snake_case, one interface per table). The
+ * DDL that creates them lives in `migrations/`; this file must describe the
+ * schema after the newest migration.
+ *
+ * Times are epoch milliseconds in BIGINT (PostgreSQL) / INTEGER (SQLite)
+ * columns; the PostgreSQL pool parses int8 into `number` (see
+ * `postgres/postgres-dialect.ts`), which is exact below 2^53.
+ */
+type Millis = number;
+
+/**
+ * A boolean column: SQLite has no boolean type and stores 0/1, PostgreSQL
+ * returns true/false. Both accept 0/1 on write, so writes always use numbers.
+ */
+type Flag = ColumnType<boolean | number, number, number>;
+
+/** JSON stored as text, identical on both engines. */
+type Json = string;
+
+export interface OrganisationsTable {
+  id: string;
+  kind: OrganisationKind;
+  name: string;
+  manufacturer_id: string | null;
+  created_at: Millis;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  totp_secret_sealed: string | null;
+  totp_pending_sealed: string | null;
+  totp_last_step: number | null;
+  disabled: Flag;
+  created_at: Millis;
+  password_changed_at: Millis | null;
+}
+
+export interface MembershipsTable {
+  user_id: string;
+  organisation_id: string;
+  role: Role;
+  created_at: Millis;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  id: string;
+  user_id: string;
+  state: SessionState;
+  csrf_hash: string;
+  created_at: Millis;
+  last_seen_at: Millis;
+  source_ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  organisation_id: string;
+  name: string;
+  token_hash: string;
+  scopes: Json;
+  created_at: Millis;
+  expires_at: Millis;
+  revoked_at: Millis | null;
+  last_used_at: Millis | null;
+}
+
+export interface OneTimeTokensTable {
+  id: string;
+  user_id: string;
+  purpose: OneTimePurpose;
+  token_hash: string;
+  created_at: Millis;
+  expires_at: Millis;
+  used_at: Millis | null;
+}
+
+export interface SetupTokensTable {
+  id: string;
+  token_hash: string;
+  created_at: Millis;
+  expires_at: Millis;
+  used_at: Millis | null;
+}
+
+export interface ThrottlesTable {
+  key: string;
+  failures: number;
+  locked_until: Millis;
+  last_failure_at: Millis;
+}
+
+export interface AuditEventsTable {
+  /** AUTOINCREMENT (SQLite) / BIGSERIAL (PostgreSQL): strictly increasing, never reused. */
+  sequence: Generated<number>;
+  id: string;
+  organisation_id: string | null;
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  actor: Json;
+  target: Json | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Json | null;
+  occurred_at: Millis;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  one_time_tokens: OneTimeTokensTable;
+  setup_tokens: SetupTokensTable;
+  throttles: ThrottlesTable;
+  audit_events: AuditEventsTable;
+  meta: MetaTable;
+}
+
+/** Every Vigil table, parents before children (the order backups count and check them in). */
+export const STORE_TABLES = [
+  'organisations',
+  'users',
+  'memberships',
+  'sessions',
+  'api_tokens',
+  'one_time_tokens',
+  'setup_tokens',
+  'throttles',
+  'audit_events',
+  'meta',
+] as const satisfies ReadonlyArray<keyof Database>;
+
+export type StoreTable = (typeof STORE_TABLES)[number];

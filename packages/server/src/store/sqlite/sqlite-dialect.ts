@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
+
+/** The database file inside the data directory. */
+export const SQLITE_FILE_NAME = 'vigil.sqlite';
+
+/** How long a write waits for another process's lock before failing, in milliseconds. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+export function sqliteFileOf(dataDir: string): string {
+  return join(dataDir, SQLITE_FILE_NAME);
+}
+
+/**
+ * Opens a better-sqlite3 connection with the settings every Vigil connection
+ * needs. Used by the store and by backup/restore, so a restored file is
+ * checked under the same rules it will be served with.
+ */
+export function openSqliteDatabase(
+  file: string,
+  options: { fileMustExist?: boolean } = {},
+): Database.Database {
+  const db = new Database(file, { fileMustExist: options.fileMustExist ?? false });
+  try {
+    // Readers never block the writer, and a crash leaves a consistent file.
+    db.pragma('journal_mode = WAL');
+    // "Nothing lost" (PRODUCT.md): fsync the WAL at every commit, so an
+    // acknowledged write also survives power loss, not only a process crash.
+    db.pragma('synchronous = FULL');
+    // SQLite leaves foreign keys off by default; the schema relies on ON DELETE CASCADE.
+    db.pragma('foreign_keys = ON');
+    // A CLI command (backup, user admin) may write while the server runs.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/**
+ * The Kysely dialect for the embedded engine. The file is opened lazily by
+ * the driver, so an unopenable file fails like any other query (and is
+ * mapped to ERR_STORE_UNAVAILABLE).
+ */
+export function createSqliteDialect(file: string): SqliteDialect {
+  return new VigilSqliteDialect({
+    database: () => Promise.resolve(openSqliteDatabase(file)),
+  });
+}
+
+/** Kysely's SQLite dialect, with transactions that take the write lock up front. */
+class VigilSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/**
+ * Transactions start with BEGIN IMMEDIATE, taking the write lock up front. A
+ * plain (deferred) BEGIN that reads and then writes fails at once with
+ * SQLITE_BUSY_SNAPSHOT in WAL mode if another process (a CLI command next to
+ * the server) wrote in between; IMMEDIATE waits for `busy_timeout` instead.
+ * Within one process there is a single connection, so nothing is lost.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
+  }
+}

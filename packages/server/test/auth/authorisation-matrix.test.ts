@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ROLES, roleAllows, type Permission, type Role } from '@vigil/core';
+import { TestApp, TestAgent, type TestPerson } from '@vigil/testkit';
+
+/**
+ * Every route × every role × own/other organisation, generated from one
+ * table. A route missing from the table (or a table entry without a route)
+ * fails the drift test, so new routes cannot skip authorisation review.
+ */
+type Rule =
+  | { kind: 'public' }
+  | { kind: 'self' }
+  | { kind: 'any-principal' }
+  | { kind: 'org'; permission: Permission };
+
+const RULES: Record<string, Rule> = {
+  'GET /api/v1/setup': { kind: 'public' },
+  'POST /api/v1/setup': { kind: 'public' },
+  'POST /api/v1/session': { kind: 'public' },
+  'POST /api/v1/activate': { kind: 'public' },
+  'POST /api/v1/session/mfa': { kind: 'self' },
+  'DELETE /api/v1/session': { kind: 'self' },
+  'GET /api/v1/me': { kind: 'self' },
+  'DELETE /api/v1/me/sessions': { kind: 'self' },
+  'POST /api/v1/me/password': { kind: 'self' },
+  'POST /api/v1/me/mfa/totp': { kind: 'self' },
+  'POST /api/v1/me/mfa/totp/confirm': { kind: 'self' },
+  'DELETE /api/v1/me/mfa/totp': { kind: 'self' },
+  'GET /api/v1/tokens': { kind: 'self' },
+  'POST /api/v1/tokens': { kind: 'self' },
+  'DELETE /api/v1/tokens/{tokenId}': { kind: 'self' },
+  'GET /api/v1/organisations': { kind: 'any-principal' },
+  'GET /api/v1/organisations/{orgId}/served': { kind: 'org', permission: 'org:read' },
+  'POST /api/v1/organisations/{orgId}/served': { kind: 'org', permission: 'org:manage' },
+  'GET /api/v1/organisations/{orgId}/users': { kind: 'org', permission: 'users:read' },
+  'POST /api/v1/organisations/{orgId}/users': { kind: 'org', permission: 'users:manage' },
+  'PATCH /api/v1/organisations/{orgId}/users/{userId}': { kind: 'org', permission: 'users:manage' },
+  'DELETE /api/v1/organisations/{orgId}/users/{userId}': {
+    kind: 'org',
+    permission: 'users:manage',
+  },
+  'POST /api/v1/organisations/{orgId}/users/{userId}/reset': {
+    kind: 'org',
+    permission: 'users:manage',
+  },
+  'GET /api/v1/organisations/{orgId}/audit-events': { kind: 'org', permission: 'audit:read' },
+};
+
+let counter = 0;
+/** A valid request for an org-scoped route, with a fresh target person where the route changes one. */
+async function orgRequest(t: TestApp, route: string, orgId: string, targetOrgId: string) {
+  const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PATCH' | 'DELETE', string];
+  let userId: string = crypto.randomUUID();
+  if (template.includes('{userId}')) {
+    userId = (await t.addPerson(targetOrgId, 'clinician', `target${++counter}@example.org`)).id;
+  }
+  const url = template.replace('{orgId}', orgId).replace('{userId}', userId);
+  const bodies: Record<string, unknown> = {
+    'POST /api/v1/organisations/{orgId}/served': {
+      name: `Care ${++counter}`,
+      adminEmail: `care${counter}@example.org`,
+      adminName: 'Care Admin',
+    },
+    'POST /api/v1/organisations/{orgId}/users': {
+      email: `new${++counter}@example.org`,
+      name: 'New Person',
+      role: 'clinician',
+    },
+    'PATCH /api/v1/organisations/{orgId}/users/{userId}': { role: 'auditor' },
+  };
+  return { method, url, body: bodies[route] };
+}
+
+describe('authorisation matrix (role × route × organisation)', () => {
+  let t: TestApp;
+  let orgA: string;
+  let orgB: string;
+  const people = new Map<Role, TestPerson>();
+  const agents = new Map<Role, TestAgent>();
+
+  before(async () => {
+    t = await TestApp.create();
+    const { organisationId, admin } = await t.setup();
+    orgA = organisationId;
+    people.set('admin', admin);
+    for (const role of ROLES) {
+      if (role !== 'admin')
+        people.set(role, await t.addPerson(orgA, role, `${role}@maker.example`));
+    }
+    for (const role of ROLES) agents.set(role, await t.signIn(people.get(role)!));
+    const operator = { kind: 'operator', userId: null, memberships: [] } as const;
+    orgB = (
+      await t.services.people.createServed(
+        operator,
+        orgA,
+        { name: 'St Elsewhere', adminEmail: 'b-admin@elsewhere.example', adminName: 'B Admin' },
+        { requestId: 't', sourceIp: '127.0.0.1' },
+      )
+    ).organisation.id;
+  });
+  after(() => t.close());
+
+  it('covers every API route, and only existing ones', async () => {
+    const spec = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
+    const routes = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(
+      routes.filter((r) => r.includes('/api/v1/')).sort(),
+      Object.keys(RULES).sort(),
+    );
+  });
+
+  it('refuses every non-public route to an anonymous caller with ERR_AUTH_REQUIRED', async () => {
+    for (const [route, rule] of Object.entries(RULES)) {
+      if (rule.kind === 'public') continue;
+      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PATCH' | 'DELETE', string];
+      const url = template
+        .replace('{orgId}', orgA)
+        .replace('{userId}', crypto.randomUUID())
+        .replace('{tokenId}', crypto.randomUUID());
+      const answer = await t.agent().request(method, url, method === 'GET' ? undefined : {});
+      assert.equal(answer.code, 'ERR_AUTH_REQUIRED', route);
+    }
+  });
+
+  for (const [route, rule] of Object.entries(RULES)) {
+    if (rule.kind !== 'org') continue;
+    describe(route, () => {
+      for (const role of ROLES) {
+        const allowed = roleAllows(role, rule.permission);
+        it(`${role} in its own organisation: ${allowed ? 'allowed' : 'ERR_AUTH_FORBIDDEN'}`, async () => {
+          const { method, url, body } = await orgRequest(t, route, orgA, orgA);
+          const answer = await agents.get(role)!.request(method, url, body);
+          if (allowed)
+            assert.ok(
+              answer.status >= 200 && answer.status < 300,
+              `${answer.status} ${answer.code ?? ''}`,
+            );
+          else assert.equal(answer.code, 'ERR_AUTH_FORBIDDEN');
+        });
+        it(`${role} in another organisation: ERR_NOT_FOUND`, async () => {
+          const { method, url, body } = await orgRequest(t, route, orgB, orgB);
+          const answer = await agents.get(role)!.request(method, url, body);
+          assert.equal(answer.status, 404);
+          assert.equal(answer.code, 'ERR_NOT_FOUND');
+        });
+      }
+      it('an API token with every scope its role allows behaves like its owner', async () => {
+        for (const role of ROLES) {
+          const scopes = (
+            ['org:read', 'org:manage', 'users:read', 'users:manage', 'audit:read'] as const
+          ).filter((p) => roleAllows(role, p));
+          const created = await agents
+            .get(role)!
+            .post('/api/v1/tokens', {
+              name: 'matrix',
+              organisationId: orgA,
+              scopes,
+              expiresInDays: 1,
+            });
+          const bot = TestAgent.withToken(t.app, created.json<{ token: string }>().token);
+          const own = await orgRequest(t, route, orgA, orgA);
+          const answer = await bot.request(own.method, own.url, own.body);
+          if (roleAllows(role, rule.permission))
+            assert.ok(answer.status < 300, `${role}: ${answer.status} ${answer.code ?? ''}`);
+          else assert.equal(answer.code, 'ERR_AUTH_TOKEN_SCOPE', role);
+          const other = await orgRequest(t, route, orgB, orgB);
+          assert.equal(
+            (await bot.request(other.method, other.url, other.body)).code,
+            'ERR_NOT_FOUND',
+            role,
+          );
+        }
+      });
+    });
+  }
+
+  it('lists only the caller’s own organisations', async () => {
+    for (const role of ROLES) {
+      const answer = await agents.get(role)!.get('/api/v1/organisations');
+      const ids = answer
+        .json<{ organisations: Array<{ id: string }> }>()
+        .organisations.map((o) => o.id);
+      assert.deepEqual(ids, [orgA], role);
+    }
+  });
+
+  it('keeps a care organisation’s admin out of its manufacturer', async () => {
+    const bAdmin = (await t.store.getUserByEmail('b-admin@elsewhere.example'))!;
+    const token = await t.services.people.issueReset(
+      { kind: 'operator', userId: null, memberships: [] },
+      orgB,
+      bAdmin.id,
+      { requestId: 't', sourceIp: '127.0.0.1' },
+    );
+    await t.services.passwords.activate(token.resetToken, 'careful long passphrase 9', {
+      requestId: 't',
+      sourceIp: '127.0.0.1',
+    });
+    const agent = await t.signIn({
+      id: bAdmin.id,
+      email: bAdmin.email,
+      password: 'careful long passphrase 9',
+    });
+    for (const [route, rule] of Object.entries(RULES)) {
+      if (rule.kind !== 'org') continue;
+      const { method, url, body } = await orgRequest(t, route, orgA, orgA);
+      assert.equal((await agent.request(method, url, body)).code, 'ERR_NOT_FOUND', route);
+    }
+    assert.equal((await agent.get(`/api/v1/organisations/${orgB}/users`)).status, 200);
+  });
+
+  it('refuses every self-service route to an API token', async () => {
+    const created = await agents
+      .get('admin')!
+      .post('/api/v1/tokens', {
+        name: 'self',
+        organisationId: orgA,
+        scopes: ['org:read'],
+        expiresInDays: 1,
+      });
+    const bot = TestAgent.withToken(t.app, created.json<{ token: string }>().token);
+    for (const [route, rule] of Object.entries(RULES)) {
+      if (rule.kind !== 'self') continue;
+      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PATCH' | 'DELETE', string];
+      const answer = await bot.request(
+        method,
+        template.replace('{tokenId}', crypto.randomUUID()),
+        method === 'GET' ? undefined : {},
+      );
+      assert.equal(answer.code, 'ERR_AUTH_TOKEN_SCOPE', route);
+    }
+  });
+});

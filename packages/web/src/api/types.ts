@@ -1,0 +1,119 @@
+/**
+ * The shapes docs/api.md promises. The server validates its answers against
+ * its route schemas, so the client trusts them and does not re-validate.
+ * Times are epoch milliseconds.
+ */
+
+/** Roles, in the order people are offered them (mirrors @vigil/core access/roles.ts). */
+export const ROLES = [
+  'admin',
+  'security-engineer',
+  'release-manager',
+  'clinician',
+  'auditor',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** API token scopes (mirrors @vigil/core PERMISSIONS). */
+export const SCOPES = [
+  'org:read',
+  'org:manage',
+  'users:read',
+  'users:manage',
+  'audit:read',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export type SessionState = 'mfa-enrolment' | 'mfa-pending' | 'active';
+
+export interface SetupStatus {
+  required: boolean;
+}
+
+export interface SetupRequest {
+  token: string;
+  organisationName: string;
+  name: string;
+  email: string;
+  password: string;
+}
+
+export interface SetupResult {
+  userId: string;
+  organisationId: string;
+}
+
+export interface SessionAnswer {
+  state: SessionState;
+  csrfToken: string;
+}
+
+export interface Organisation {
+  id: string;
+  name: string;
+  /** `manufacturer` or `care` (a hospital or clinic a manufacturer serves). */
+  kind: string;
+}
+
+export interface Membership {
+  organisation: Organisation;
+  role: Role;
+}
+
+export interface Me {
+  user: { id: string; email: string; name: string; mfaEnabled: boolean };
+  session: { state: SessionState; csrfToken: string; idleTimeoutSeconds: number };
+  memberships: Membership[];
+}
+
+export interface TotpEnrolment {
+  /** Base32 secret, for people who type it into their authenticator. */
+  secret: string;
+  /** `otpauth://totp/…` Key URI, what a QR code would carry. */
+  uri: string;
+}
+
+export interface OrgUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  mfaEnabled: boolean;
+  activated: boolean;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface AddedUser {
+  user: OrgUser;
+  /** Null when the person already has a Vigil account (they only gain a membership). */
+  activationToken: string | null;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  organisationId: string;
+  scopes: Scope[];
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface NewApiToken {
+  name: string;
+  organisationId: string;
+  scopes: Scope[];
+  /** 1 to 365. */
+  expiresInDays: number;
+}
+
+export interface CreatedApiToken extends ApiToken {
+  /** The secret `vgl_pat_…`; shown once, never retrievable again. */
+  token: string;
+}

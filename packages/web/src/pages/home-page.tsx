@@ -1,0 +1,57 @@
+import { can, ROLE_LABELS } from '../api/access.js';
+import { PageHeading } from '../components/page-heading.js';
+import { Link } from '../router/router.js';
+import { useMe } from '../session/session.js';
+
+const KIND_LABELS: Record<string, string> = {
+  manufacturer: 'Device manufacturer',
+  care: 'Care organisation',
+};
+
+/** The landing page. Fleet views (devices, releases, SBOMs, telemetry) will live here. */
+export function HomePage() {
+  const me = useMe();
+  const admin = me.memberships.some((m) => can(m.role, 'users:manage'));
+  return (
+    <>
+      <PageHeading>Welcome, {me.user.name}</PageHeading>
+      <section className="empty-state" aria-labelledby="fleet-heading">
+        <h2 id="fleet-heading">Your fleet will appear here</h2>
+        <p>
+          Devices, releases, software bills of materials and telemetry will be listed here as they
+          are added to Vigil.
+        </p>
+        {admin ? (
+          <p>
+            Meanwhile, invite your team on the <Link to="/users">Users</Link> page.
+          </p>
+        ) : null}
+      </section>
+      <section aria-labelledby="orgs-heading">
+        <h2 id="orgs-heading">Your organisations</h2>
+        {me.memberships.length === 0 ? (
+          <p className="muted">You do not belong to any organisation yet.</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Organisation</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Your role</th>
+              </tr>
+            </thead>
+            <tbody>
+              {me.memberships.map((m) => (
+                <tr key={m.organisation.id}>
+                  <td>{m.organisation.name}</td>
+                  <td>{KIND_LABELS[m.organisation.kind] ?? m.organisation.kind}</td>
+                  <td>{ROLE_LABELS[m.role]}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </>
+  );
+}
