@@ -11,6 +11,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [react()],
+  // Bundle @vigil/core's TypeScript sources (its browser-safe subpaths) rather than a prior build.
+  resolve: { conditions: ['vigil-source', 'module', 'browser', 'default'] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

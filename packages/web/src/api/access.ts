@@ -1,28 +1,17 @@
+import { MFA_REQUIRED_ROLES, roleAllows } from '@vigil/core/access';
 import type { Role, Scope } from './types.js';
 
 /**
- * Which controls to offer whom. This mirrors the grants in @vigil/core
- * (access/roles.ts) for display only — hiding a button is a courtesy, the
- * server checks every request. The web bundle cannot import @vigil/core,
- * whose other modules use node:crypto.
+ * Which controls to offer whom, from the same grants the server enforces
+ * (@vigil/core/access). Hiding a button is a courtesy; the server checks
+ * every request.
  */
-const GRANTS: Record<Role, readonly Scope[]> = {
-  admin: ['org:read', 'org:manage', 'users:read', 'users:manage', 'audit:read'],
-  'security-engineer': ['org:read', 'users:read', 'audit:read'],
-  'release-manager': ['org:read'],
-  clinician: ['org:read'],
-  auditor: ['org:read', 'users:read', 'audit:read'],
-};
-
-/** Roles whose members must use MFA (FDA premarket guidance App. 1: MFA for privileged users). */
-const MFA_REQUIRED: ReadonlySet<Role> = new Set(['admin', 'security-engineer']);
-
 export function can(role: Role, permission: Scope): boolean {
-  return GRANTS[role].includes(permission);
+  return roleAllows(role, permission);
 }
 
 export function roleRequiresMfa(role: Role): boolean {
-  return MFA_REQUIRED.has(role);
+  return MFA_REQUIRED_ROLES.has(role);
 }
 
 export const ROLE_LABELS: Record<Role, string> = {

@@ -4,25 +4,12 @@
  * Times are epoch milliseconds.
  */
 
-/** Roles, in the order people are offered them (mirrors @vigil/core access/roles.ts). */
-export const ROLES = [
-  'admin',
-  'security-engineer',
-  'release-manager',
-  'clinician',
-  'auditor',
-] as const;
-export type Role = (typeof ROLES)[number];
+import { PERMISSIONS, ROLES, type Permission, type Role } from '@vigil/core/access';
 
-/** API token scopes (mirrors @vigil/core PERMISSIONS). */
-export const SCOPES = [
-  'org:read',
-  'org:manage',
-  'users:read',
-  'users:manage',
-  'audit:read',
-] as const;
-export type Scope = (typeof SCOPES)[number];
+/** Roles, in the order people are offered them, and API token scopes: the server's own lists. */
+export { ROLES, type Role };
+export const SCOPES = PERMISSIONS;
+export type Scope = Permission;
 
 export type SessionState = 'mfa-enrolment' | 'mfa-pending' | 'active';
 
