@@ -62,12 +62,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
   // The web app routes on the client: any other page path gets its shell (index.html).
-  const webShell = deps.webRoot && existsSync(join(deps.webRoot, 'index.html')) ? readFileSync(join(deps.webRoot, 'index.html')) : null;
+  const webShell =
+    deps.webRoot && existsSync(join(deps.webRoot, 'index.html'))
+      ? readFileSync(join(deps.webRoot, 'index.html'))
+      : null;
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/api/') || !['GET', 'HEAD'].includes(request.method) || !webShell) {
       return sendProblem(request, reply, new VigilError('ERR_NOT_FOUND', 'No such resource.'));
     }
-    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(webShell);
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(webShell);
   });
 
   await app.register(helmet, {
@@ -140,7 +146,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       web.addHook('onRoute', (route) => {
         route.config = { ...(route.config ?? {}), auth: 'public' };
       });
-      await web.register(fastifyStatic, { root: webRoot, wildcard: false, index: 'index.html', decorateReply: false });
+      await web.register(fastifyStatic, {
+        root: webRoot,
+        wildcard: false,
+        index: 'index.html',
+        decorateReply: false,
+      });
     });
   }
 

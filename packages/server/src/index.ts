@@ -4,7 +4,7 @@
  */
 export { buildApp, type AppDeps } from './app.js';
 export { createServices, DEFAULT_WEB_ROOT } from './composition.js';
-export { startServer, closeOnSignals, type RunningServer } from './server.js';
+export { startServer, closeOnSignals, REDACTED_LOG_PATHS, type RunningServer } from './server.js';
 export {
   loadConfig,
   DEFAULT_CONFIG,

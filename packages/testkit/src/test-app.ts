@@ -8,6 +8,7 @@ import {
   createServices,
   loadConfig,
   openStore,
+  REDACTED_LOG_PATHS,
   systemContext,
   type Services,
   type Store,
@@ -22,6 +23,8 @@ export interface TestAppOptions {
   /** Command-line style overrides, e.g. `{ 'session-idle-minutes': '5' }`. */
   readonly config?: Readonly<Record<string, string>>;
   readonly webRoot?: string;
+  /** Capture the server's JSON log lines (level trace, with the production redaction). */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 export interface TestPerson {
@@ -70,6 +73,15 @@ export class TestApp {
       store,
       services,
       ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+      ...(options.logStream
+        ? {
+            logger: {
+              level: 'trace',
+              stream: options.logStream,
+              redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+            },
+          }
+        : {}),
     });
     await app.ready();
     return new TestApp(app, store, services, clock, config, () =>

@@ -39,10 +39,21 @@ export function auditRoutes(services: Services) {
           tags: ['audit'],
           summary: 'Security events of an organisation (paged by sequence)',
           params: Type.Object({ orgId: Id }, Closed),
+          // Query strings are text; bodies are never type-coerced, so parse these two here.
           querystring: Type.Object(
             {
-              after: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+              after: Type.Optional(
+                Type.String({
+                  pattern: '^[0-9]{1,15}$',
+                  description: 'Return events after this sequence number',
+                }),
+              ),
+              limit: Type.Optional(
+                Type.String({
+                  pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$',
+                  description: '1–500, default 100',
+                }),
+              ),
             },
             Closed,
           ),
@@ -53,8 +64,8 @@ export function auditRoutes(services: Services) {
         events: await services.auditQuery.list(
           principalOf(request),
           request.params.orgId,
-          request.query.after ?? 0,
-          request.query.limit ?? 100,
+          Number(request.query.after ?? 0),
+          Number(request.query.limit ?? 100),
         ),
       }),
     );

@@ -2,7 +2,6 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, StoreEngine } from './database.js';
 import { apiTokenQueries } from './queries/api-token-queries.js';
 import { auditQueries } from './queries/audit-queries.js';
-import { inTransaction } from './queries/in-transaction.js';
 import { keyValueQueries } from './queries/key-value-queries.js';
 import { organisationQueries } from './queries/organisation-queries.js';
 import { sessionQueries } from './queries/session-queries.js';
@@ -33,8 +32,9 @@ export function createKyselyStore(db: Kysely<Database>, engine: StoreEngine): St
     engine,
 
     transaction(fn) {
-      if (db.isTransaction) return fn(store);
-      return inTransaction(db, (trx) => fn(createKyselyStore(trx, engine)));
+      return db.isTransaction
+        ? fn(store)
+        : db.transaction().execute((trx) => fn(createKyselyStore(trx, engine)));
     },
 
     ...organisationQueries(db),
@@ -51,7 +51,9 @@ export function createKyselyStore(db: Kysely<Database>, engine: StoreEngine): St
 
     async close() {
       if (db.isTransaction) {
-        throw new Error('close() belongs to the store that opened the connection, not a transaction.');
+        throw new Error(
+          'close() belongs to the store that opened the connection, not a transaction.',
+        );
       }
       await db.destroy();
     },

@@ -1,7 +1,6 @@
 import { createKyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations/migrate.js';
 import { openDatabase, type StoreLocation } from './open-database.js';
-import { ensurePostgresSchema } from './postgres/postgres-schema.js';
 import type { Store } from './store.js';
 import type { StoreLogger } from './store-logger.js';
 
@@ -29,10 +28,12 @@ export interface OpenStoreOptions extends StoreLocation {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const { engine, db } = await openDatabase(options, options.logger);
   try {
-    if (engine === 'postgres' && options.postgresSchema !== undefined) {
-      await ensurePostgresSchema(db, options.postgresSchema);
-    }
-    await migrateToLatest(db, { engine, logger: options.logger, now: Date.now() });
+    await migrateToLatest(db, {
+      engine,
+      createSchema: engine === 'postgres' ? options.postgresSchema : undefined,
+      logger: options.logger,
+      now: Date.now(),
+    });
   } catch (error) {
     await db.destroy();
     throw error;

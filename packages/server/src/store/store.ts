@@ -118,7 +118,12 @@ export interface Store {
   countOrganisations(): Promise<number>;
 
   // People
-  createUser(input: { email: string; name: string; passwordHash: string | null; now: number }): Promise<User>;
+  createUser(input: {
+    email: string;
+    name: string;
+    passwordHash: string | null;
+    now: number;
+  }): Promise<User>;
   getUser(id: string): Promise<User | undefined>;
   getUserByEmail(email: string): Promise<User | undefined>;
   countUsers(): Promise<number>;
@@ -151,7 +156,12 @@ export interface Store {
   deleteUser(id: string): Promise<void>;
 
   // Memberships
-  addMembership(input: { userId: string; organisationId: string; role: Role; now: number }): Promise<void>;
+  addMembership(input: {
+    userId: string;
+    organisationId: string;
+    role: Role;
+    now: number;
+  }): Promise<void>;
   setMembershipRole(userId: string, organisationId: string, role: Role): Promise<void>;
   removeMembership(userId: string, organisationId: string): Promise<void>;
   listMembershipsOfUser(userId: string): Promise<MembershipRow[]>;

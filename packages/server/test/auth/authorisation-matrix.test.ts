@@ -154,14 +154,12 @@ describe('authorisation matrix (role × route × organisation)', () => {
           const scopes = (
             ['org:read', 'org:manage', 'users:read', 'users:manage', 'audit:read'] as const
           ).filter((p) => roleAllows(role, p));
-          const created = await agents
-            .get(role)!
-            .post('/api/v1/tokens', {
-              name: 'matrix',
-              organisationId: orgA,
-              scopes,
-              expiresInDays: 1,
-            });
+          const created = await agents.get(role)!.post('/api/v1/tokens', {
+            name: 'matrix',
+            organisationId: orgA,
+            scopes,
+            expiresInDays: 1,
+          });
           const bot = TestAgent.withToken(t.app, created.json<{ token: string }>().token);
           const own = await orgRequest(t, route, orgA, orgA);
           const answer = await bot.request(own.method, own.url, own.body);
@@ -215,14 +213,12 @@ describe('authorisation matrix (role × route × organisation)', () => {
   });
 
   it('refuses every self-service route to an API token', async () => {
-    const created = await agents
-      .get('admin')!
-      .post('/api/v1/tokens', {
-        name: 'self',
-        organisationId: orgA,
-        scopes: ['org:read'],
-        expiresInDays: 1,
-      });
+    const created = await agents.get('admin')!.post('/api/v1/tokens', {
+      name: 'self',
+      organisationId: orgA,
+      scopes: ['org:read'],
+      expiresInDays: 1,
+    });
     const bot = TestAgent.withToken(t.app, created.json<{ token: string }>().token);
     for (const [route, rule] of Object.entries(RULES)) {
       if (rule.kind !== 'self') continue;

@@ -17,7 +17,8 @@ function event(organisationId: string | null, n: number): AuditEventInput {
 
 async function appendMany(store: Store, organisationId: string | null, count: number, from = 0) {
   const events = [];
-  for (let n = from; n < from + count; n++) events.push(await store.appendAuditEvent(event(organisationId, n), NOW + n));
+  for (let n = from; n < from + count; n++)
+    events.push(await store.appendAuditEvent(event(organisationId, n), NOW + n));
   return events;
 }
 
@@ -38,19 +39,39 @@ forEachEngine('the store: audit events', (engine) => {
         details: { from: 'auditor', to: 'admin', mfa: true, count: 2, note: null },
       };
       const recorded = await store.appendAuditEvent(input, NOW);
-      assert.deepEqual(recorded, { ...input, id: recorded.id, sequence: recorded.sequence, occurredAt: NOW });
-      assert.deepEqual(await store.listAuditEvents({ organisationId: maker.id, limit: 10 }), [recorded]);
+      assert.deepEqual(recorded, {
+        ...input,
+        id: recorded.id,
+        sequence: recorded.sequence,
+        occurredAt: NOW,
+      });
+      assert.deepEqual(await store.listAuditEvents({ organisationId: maker.id, limit: 10 }), [
+        recorded,
+      ]);
     });
 
     it('leaves out optional fields that were not given', async () => {
       const store = await engine.open();
       const recorded = await store.appendAuditEvent(
-        { type: 'config.changed', outcome: 'success', organisationId: null, actor: { kind: 'system' } },
+        {
+          type: 'config.changed',
+          outcome: 'success',
+          organisationId: null,
+          actor: { kind: 'system' },
+        },
         NOW,
       );
       const [listed] = await store.listAllAuditEvents(0, 10);
       assert.deepEqual(listed, recorded);
-      assert.deepEqual(Object.keys(recorded).sort(), ['actor', 'id', 'occurredAt', 'organisationId', 'outcome', 'sequence', 'type']);
+      assert.deepEqual(Object.keys(recorded).sort(), [
+        'actor',
+        'id',
+        'occurredAt',
+        'organisationId',
+        'outcome',
+        'sequence',
+        'type',
+      ]);
     });
   });
 
@@ -58,7 +79,9 @@ forEachEngine('the store: audit events', (engine) => {
     it('returns them in strictly increasing sequence order, also when appended concurrently', async () => {
       const store = await engine.open();
       const maker = await manufacturer(store);
-      await Promise.all(Array.from({ length: 20 }, (_, n) => store.appendAuditEvent(event(maker.id, n), NOW)));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, n) => store.appendAuditEvent(event(maker.id, n), NOW)),
+      );
       const listed = await store.listAuditEvents({ organisationId: maker.id, limit: 100 });
       assert.equal(listed.length, 20);
       assert.equal(new Set(listed.map((e) => e.id)).size, 20);
@@ -67,7 +90,7 @@ forEachEngine('the store: audit events', (engine) => {
       }
     });
 
-    it("shows an organisation only its own events, server-wide ones only when asked", async () => {
+    it('shows an organisation only its own events, server-wide ones only when asked', async () => {
       const store = await engine.open();
       const maker = await manufacturer(store);
       const care = await hospital(store, maker.id);
@@ -76,9 +99,16 @@ forEachEngine('the store: audit events', (engine) => {
       await appendMany(store, care.id, 1, 2);
       const [oursLater] = await appendMany(store, maker.id, 1, 3);
 
-      assert.deepEqual(await store.listAuditEvents({ organisationId: maker.id, limit: 10 }), [ours, oursLater]);
+      assert.deepEqual(await store.listAuditEvents({ organisationId: maker.id, limit: 10 }), [
+        ours,
+        oursLater,
+      ]);
       assert.deepEqual(
-        await store.listAuditEvents({ organisationId: maker.id, limit: 10, includeServerWide: true }),
+        await store.listAuditEvents({
+          organisationId: maker.id,
+          limit: 10,
+          includeServerWide: true,
+        }),
         [ours, serverWide, oursLater],
       );
     });
@@ -89,7 +119,11 @@ forEachEngine('the store: audit events', (engine) => {
       const events = await appendMany(store, maker.id, 5);
       const firstPage = await store.listAuditEvents({ organisationId: maker.id, limit: 2 });
       assert.deepEqual(firstPage, events.slice(0, 2));
-      const nextPage = await store.listAuditEvents({ organisationId: maker.id, afterSequence: firstPage[1]!.sequence, limit: 2 });
+      const nextPage = await store.listAuditEvents({
+        organisationId: maker.id,
+        afterSequence: firstPage[1]!.sequence,
+        limit: 2,
+      });
       assert.deepEqual(nextPage, events.slice(2, 4));
       assert.deepEqual(await store.listAllAuditEvents(events[3]!.sequence, 10), events.slice(4));
       assert.deepEqual(await store.listAllAuditEvents(0, 3), events.slice(0, 3));
@@ -99,9 +133,20 @@ forEachEngine('the store: audit events', (engine) => {
   describe('when the organisation an event mentions is gone', () => {
     it('keeps the event: the trail is never cascaded away', async () => {
       const store = await engine.open();
-      const ann = await store.createUser({ email: 'ann@maker.example', name: 'Ann', passwordHash: null, now: NOW });
+      const ann = await store.createUser({
+        email: 'ann@maker.example',
+        name: 'Ann',
+        passwordHash: null,
+        now: NOW,
+      });
       await store.appendAuditEvent(
-        { type: 'user.created', outcome: 'success', organisationId: null, actor: { kind: 'system' }, target: { kind: 'user', id: ann.id } },
+        {
+          type: 'user.created',
+          outcome: 'success',
+          organisationId: null,
+          actor: { kind: 'system' },
+          target: { kind: 'user', id: ann.id },
+        },
         NOW,
       );
       await store.deleteUser(ann.id);

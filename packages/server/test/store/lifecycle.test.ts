@@ -10,7 +10,11 @@ import { NOW, manufacturer, person } from './fixtures.js';
 
 function recordingLogger(): StoreLogger & { readonly lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (_fields, message) => lines.push(message), warn: (_fields, message) => lines.push(message) };
+  return {
+    lines,
+    info: (_fields, message) => lines.push(message),
+    warn: (_fields, message) => lines.push(message),
+  };
 }
 
 async function schemaVersionOf(target: StoreTarget): Promise<number> {
@@ -73,7 +77,12 @@ forEachEngine('the store: lifecycle', (engine) => {
       const result = await store.transaction(async (tx) => {
         const maker = await manufacturer(tx);
         const ann = await person(tx, 'ann@maker.example');
-        await tx.addMembership({ userId: ann.id, organisationId: maker.id, role: 'admin', now: NOW });
+        await tx.addMembership({
+          userId: ann.id,
+          organisationId: maker.id,
+          role: 'admin',
+          now: NOW,
+        });
         return maker.id;
       });
       assert.equal((await store.listMembersOfOrganisation(result)).length, 1);
@@ -85,7 +94,15 @@ forEachEngine('the store: lifecycle', (engine) => {
       await assert.rejects(
         store.transaction(async (tx) => {
           await person(tx, 'ann@maker.example');
-          await tx.appendAuditEvent({ type: 'user.created', outcome: 'success', organisationId: null, actor: { kind: 'system' } }, NOW);
+          await tx.appendAuditEvent(
+            {
+              type: 'user.created',
+              outcome: 'success',
+              organisationId: null,
+              actor: { kind: 'system' },
+            },
+            NOW,
+          );
           throw failure;
         }),
         (error) => error === failure,
@@ -126,9 +143,12 @@ describe('opening a store', () => {
     it('fails with ERR_STORE_UNAVAILABLE', async (t) => {
       const dataDir = await tempDir(t);
       // Port 1 (tcpmux) is never a PostgreSQL server; the connection is refused at once.
-      await assert.rejects(openStore({ dataDir, databaseUrl: 'postgres://vigil@127.0.0.1:1/vigil' }), {
-        code: 'ERR_STORE_UNAVAILABLE',
-      });
+      await assert.rejects(
+        openStore({ dataDir, databaseUrl: 'postgres://vigil@127.0.0.1:1/vigil' }),
+        {
+          code: 'ERR_STORE_UNAVAILABLE',
+        },
+      );
     });
   });
 
@@ -136,7 +156,11 @@ describe('opening a store', () => {
     it('fails with ERR_CONFIG_INVALID before connecting', async (t) => {
       const dataDir = await tempDir(t);
       await assert.rejects(
-        openStore({ dataDir, databaseUrl: 'postgres://vigil@127.0.0.1:1/vigil', postgresSchema: 'a"; DROP' }),
+        openStore({
+          dataDir,
+          databaseUrl: 'postgres://vigil@127.0.0.1:1/vigil',
+          postgresSchema: 'a"; DROP',
+        }),
         { code: 'ERR_CONFIG_INVALID' },
       );
     });

@@ -55,7 +55,11 @@ forEachEngine('the store: organisations and people', (engine) => {
       const store = await engine.open();
       const ann = await person(store, 'ann@hospital.example', 'Ann');
       await store.updateUser(ann.id, { disabled: true, totpPendingSealed: 'sealed:pending' });
-      await store.updateUser(ann.id, { name: 'Ann B.', passwordHash: null, passwordChangedAt: NOW + 1 });
+      await store.updateUser(ann.id, {
+        name: 'Ann B.',
+        passwordHash: null,
+        passwordChangedAt: NOW + 1,
+      });
       await store.updateUser(ann.id, {});
       assert.deepEqual(await store.getUser(ann.id), {
         ...ann,
@@ -65,7 +69,11 @@ forEachEngine('the store: organisations and people', (engine) => {
         disabled: true,
         totpPendingSealed: 'sealed:pending',
       });
-      await store.updateUser(ann.id, { disabled: false, totpSecretSealed: 'sealed:secret', totpLastStep: 7 });
+      await store.updateUser(ann.id, {
+        disabled: false,
+        totpSecretSealed: 'sealed:secret',
+        totpLastStep: 7,
+      });
       const after = await store.getUser(ann.id);
       assert.equal(after?.disabled, false);
       assert.equal(after?.totpSecretSealed, 'sealed:secret');
@@ -80,16 +88,37 @@ forEachEngine('the store: organisations and people', (engine) => {
       const care = await hospital(store, maker.id);
       const zoe = await person(store, 'zoe@maker.example');
       const ann = await person(store, 'ann@maker.example');
-      await store.addMembership({ userId: zoe.id, organisationId: maker.id, role: 'admin', now: NOW });
-      await store.addMembership({ userId: ann.id, organisationId: maker.id, role: 'auditor', now: NOW + 1 });
-      await store.addMembership({ userId: zoe.id, organisationId: care.id, role: 'clinician', now: NOW + 2 });
+      await store.addMembership({
+        userId: zoe.id,
+        organisationId: maker.id,
+        role: 'admin',
+        now: NOW,
+      });
+      await store.addMembership({
+        userId: ann.id,
+        organisationId: maker.id,
+        role: 'auditor',
+        now: NOW + 1,
+      });
+      await store.addMembership({
+        userId: zoe.id,
+        organisationId: care.id,
+        role: 'clinician',
+        now: NOW + 2,
+      });
 
       assert.deepEqual(await store.listMembershipsOfUser(zoe.id), [
         { userId: zoe.id, organisationId: maker.id, role: 'admin', createdAt: NOW },
         { userId: zoe.id, organisationId: care.id, role: 'clinician', createdAt: NOW + 2 },
       ]);
       assert.deepEqual(await store.listMembersOfOrganisation(maker.id), [
-        { userId: ann.id, organisationId: maker.id, role: 'auditor', createdAt: NOW + 1, user: ann },
+        {
+          userId: ann.id,
+          organisationId: maker.id,
+          role: 'auditor',
+          createdAt: NOW + 1,
+          user: ann,
+        },
         { userId: zoe.id, organisationId: maker.id, role: 'admin', createdAt: NOW, user: zoe },
       ]);
     });
@@ -98,7 +127,12 @@ forEachEngine('the store: organisations and people', (engine) => {
       const store = await engine.open();
       const maker = await manufacturer(store);
       const ann = await person(store, 'ann@maker.example');
-      await store.addMembership({ userId: ann.id, organisationId: maker.id, role: 'auditor', now: NOW });
+      await store.addMembership({
+        userId: ann.id,
+        organisationId: maker.id,
+        role: 'auditor',
+        now: NOW,
+      });
       assert.equal(await store.countMembersWithRole(maker.id, 'admin'), 0);
       await store.setMembershipRole(ann.id, maker.id, 'admin');
       assert.equal(await store.countMembersWithRole(maker.id, 'admin'), 1);
@@ -111,11 +145,19 @@ forEachEngine('the store: organisations and people', (engine) => {
       const store = await engine.open();
       const maker = await manufacturer(store);
       const ann = await person(store, 'ann@maker.example');
-      const membership = { userId: ann.id, organisationId: maker.id, role: 'auditor', now: NOW } as const;
+      const membership = {
+        userId: ann.id,
+        organisationId: maker.id,
+        role: 'auditor',
+        now: NOW,
+      } as const;
       await store.addMembership(membership);
       await assert.rejects(store.addMembership(membership), { code: 'ERR_CONFLICT' });
       await assert.rejects(
-        store.addMembership({ ...membership, organisationId: '00000000-0000-4000-8000-000000000000' }),
+        store.addMembership({
+          ...membership,
+          organisationId: '00000000-0000-4000-8000-000000000000',
+        }),
         { code: 'ERR_NOT_FOUND' },
       );
     });
@@ -128,7 +170,12 @@ forEachEngine('the store: organisations and people', (engine) => {
       const ann = await person(store, 'ann@maker.example');
       const bob = await person(store, 'bob@maker.example');
       for (const user of [ann, bob]) {
-        await store.addMembership({ userId: user.id, organisationId: maker.id, role: 'auditor', now: NOW });
+        await store.addMembership({
+          userId: user.id,
+          organisationId: maker.id,
+          role: 'auditor',
+          now: NOW,
+        });
         await store.createSession({
           idHash: digest(`session-${user.email}`),
           id: `s-${user.id}`,

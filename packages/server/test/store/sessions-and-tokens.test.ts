@@ -127,7 +127,13 @@ forEachEngine('the store: sessions and tokens', (engine) => {
       const store = await engine.open();
       const ann = await person(store, 'ann@maker.example');
       const expiresAt = NOW + 10 * MINUTE;
-      await store.createOneTimeToken({ userId: ann.id, purpose: 'reset', tokenHash: digest('ott-2'), createdAt: NOW, expiresAt });
+      await store.createOneTimeToken({
+        userId: ann.id,
+        purpose: 'reset',
+        tokenHash: digest('ott-2'),
+        createdAt: NOW,
+        expiresAt,
+      });
       assert.equal(await store.consumeOneTimeToken(digest('ott-2'), expiresAt), undefined);
       assert.equal(await store.consumeOneTimeToken(digest('unknown'), NOW), undefined);
     });
@@ -137,7 +143,13 @@ forEachEngine('the store: sessions and tokens', (engine) => {
       const ann = await person(store, 'ann@maker.example');
       const bob = await person(store, 'bob@maker.example');
       const issue = (userId: string, label: string) =>
-        store.createOneTimeToken({ userId, purpose: 'reset', tokenHash: digest(label), createdAt: NOW, expiresAt: NOW + 60 * MINUTE });
+        store.createOneTimeToken({
+          userId,
+          purpose: 'reset',
+          tokenHash: digest(label),
+          createdAt: NOW,
+          expiresAt: NOW + 60 * MINUTE,
+        });
       await issue(ann.id, 'ann-1');
       await issue(ann.id, 'ann-2');
       await issue(bob.id, 'bob-1');
@@ -146,23 +158,46 @@ forEachEngine('the store: sessions and tokens', (engine) => {
 
       assert.equal(await store.consumeOneTimeToken(digest('ann-1'), NOW + MINUTE), undefined);
       assert.equal(await store.consumeOneTimeToken(digest('ann-2'), NOW + 2 * MINUTE), undefined);
-      assert.ok(await store.consumeOneTimeToken(digest('bob-1'), NOW + 2 * MINUTE), "bob's stays valid");
+      assert.ok(
+        await store.consumeOneTimeToken(digest('bob-1'), NOW + 2 * MINUTE),
+        "bob's stays valid",
+      );
     });
   });
 
   describe('when a setup token is put', () => {
     it('replaces the unused one, and the new one is consumed once before it expires', async () => {
       const store = await engine.open();
-      await store.putSetupToken({ tokenHash: digest('setup-1'), createdAt: NOW, expiresAt: NOW + 60 * MINUTE });
-      const second = await store.putSetupToken({ tokenHash: digest('setup-2'), createdAt: NOW + 1, expiresAt: NOW + 60 * MINUTE });
+      await store.putSetupToken({
+        tokenHash: digest('setup-1'),
+        createdAt: NOW,
+        expiresAt: NOW + 60 * MINUTE,
+      });
+      const second = await store.putSetupToken({
+        tokenHash: digest('setup-2'),
+        createdAt: NOW + 1,
+        expiresAt: NOW + 60 * MINUTE,
+      });
 
-      assert.equal(await store.consumeSetupToken(digest('setup-1'), NOW + MINUTE), undefined, 'replaced');
-      assert.equal(await store.consumeSetupToken(digest('setup-2'), NOW + 60 * MINUTE), undefined, 'expired');
+      assert.equal(
+        await store.consumeSetupToken(digest('setup-1'), NOW + MINUTE),
+        undefined,
+        'replaced',
+      );
+      assert.equal(
+        await store.consumeSetupToken(digest('setup-2'), NOW + 60 * MINUTE),
+        undefined,
+        'expired',
+      );
       assert.deepEqual(await store.consumeSetupToken(digest('setup-2'), NOW + MINUTE), {
         ...second,
         usedAt: NOW + MINUTE,
       });
-      assert.equal(await store.consumeSetupToken(digest('setup-2'), NOW + MINUTE), undefined, 'used');
+      assert.equal(
+        await store.consumeSetupToken(digest('setup-2'), NOW + MINUTE),
+        undefined,
+        'used',
+      );
     });
   });
 });

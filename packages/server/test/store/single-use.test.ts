@@ -19,8 +19,17 @@ forEachEngine('the store: single use under concurrency', (engine) => {
       const ann = await person(a, 'ann@maker.example');
       for (let round = 0; round < ROUNDS; round++) {
         const tokenHash = digest(`ott-${round}`);
-        await a.createOneTimeToken({ userId: ann.id, purpose: 'reset', tokenHash, createdAt: NOW, expiresAt: NOW + MINUTE });
-        const results = await Promise.all([a.consumeOneTimeToken(tokenHash, NOW), b.consumeOneTimeToken(tokenHash, NOW)]);
+        await a.createOneTimeToken({
+          userId: ann.id,
+          purpose: 'reset',
+          tokenHash,
+          createdAt: NOW,
+          expiresAt: NOW + MINUTE,
+        });
+        const results = await Promise.all([
+          a.consumeOneTimeToken(tokenHash, NOW),
+          b.consumeOneTimeToken(tokenHash, NOW),
+        ]);
         assert.equal(results.filter((r) => r !== undefined).length, 1, `round ${round}`);
       }
     });
@@ -33,7 +42,10 @@ forEachEngine('the store: single use under concurrency', (engine) => {
       for (let round = 0; round < ROUNDS; round++) {
         const tokenHash = digest(`setup-${round}`);
         await a.putSetupToken({ tokenHash, createdAt: NOW, expiresAt: NOW + MINUTE });
-        const results = await Promise.all([a.consumeSetupToken(tokenHash, NOW), b.consumeSetupToken(tokenHash, NOW)]);
+        const results = await Promise.all([
+          a.consumeSetupToken(tokenHash, NOW),
+          b.consumeSetupToken(tokenHash, NOW),
+        ]);
         assert.equal(results.filter((r) => r !== undefined).length, 1, `round ${round}`);
       }
     });
@@ -56,7 +68,10 @@ forEachEngine('the store: single use under concurrency', (engine) => {
       const [a, b] = [await target.open(), await target.open()];
       const ann = await person(a, 'ann@maker.example');
       for (let step = 2000; step < 2000 + ROUNDS; step++) {
-        const results = await Promise.all([a.advanceTotpStep(ann.id, step), b.advanceTotpStep(ann.id, step)]);
+        const results = await Promise.all([
+          a.advanceTotpStep(ann.id, step),
+          b.advanceTotpStep(ann.id, step),
+        ]);
         assert.equal(results.filter(Boolean).length, 1, `step ${step}`);
       }
     });

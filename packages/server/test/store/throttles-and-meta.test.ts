@@ -16,16 +16,28 @@ forEachEngine('the store: throttles and metadata', (engine) => {
     it('reads back what was put, per key, and the latest write wins', async () => {
       const store = await engine.open();
       const locked = { failures: 6, lockedUntil: NOW + 2 * MINUTE, lastFailureAt: NOW };
-      await store.putThrottle('address:192.0.2.1', { failures: 1, lockedUntil: 0, lastFailureAt: NOW - MINUTE });
+      await store.putThrottle('address:192.0.2.1', {
+        failures: 1,
+        lockedUntil: 0,
+        lastFailureAt: NOW - MINUTE,
+      });
       await store.putThrottle('address:192.0.2.1', locked);
       await store.putThrottle('account:u-1', { failures: 2, lockedUntil: 0, lastFailureAt: NOW });
       assert.deepEqual(await store.getThrottle('address:192.0.2.1'), locked);
-      assert.deepEqual(await store.getThrottle('account:u-1'), { failures: 2, lockedUntil: 0, lastFailureAt: NOW });
+      assert.deepEqual(await store.getThrottle('account:u-1'), {
+        failures: 2,
+        lockedUntil: 0,
+        lastFailureAt: NOW,
+      });
     });
 
     it('reads as unlocked again after a reset', async () => {
       const store = await engine.open();
-      await store.putThrottle('account:u-1', { failures: 5, lockedUntil: NOW + MINUTE, lastFailureAt: NOW });
+      await store.putThrottle('account:u-1', {
+        failures: 5,
+        lockedUntil: NOW + MINUTE,
+        lastFailureAt: NOW,
+      });
       await store.putThrottle('account:u-1', UNLOCKED);
       assert.deepEqual(await store.getThrottle('account:u-1'), UNLOCKED);
     });

@@ -96,21 +96,18 @@ describe('the hardened TLS options', () => {
     { suite: 'ECDHE-RSA-AES128-SHA', why: 'CBC, SHA-1', key: 'rsa' },
     { suite: 'ECDHE-ECDSA-AES128-SHA', why: 'CBC, SHA-1', key: 'ecdsa' },
     { suite: 'ECDHE-ECDSA-NULL-SHA', why: 'no encryption', key: 'ecdsa' },
-    { suite: 'ECDHE-ECDSA-DES-CBC3-SHA', why: '3DES', key: 'ecdsa' },
   ] as const;
 
   for (const { suite, why, key } of weakSuites) {
     describe(`when a TLS 1.2 client offers only ${suite} (${why})`, () => {
       const client = { maxVersion: 'TLSv1.2', ciphers: `${suite}:@SECLEVEL=0` } as const;
 
-      it('is refused with a handshake_failure alert', async (t) => {
+      // 3DES is not here: neither Node's nor Debian's OpenSSL 3 can offer it any more, so no
+      // client could; the static check above keeps it (and every non-AEAD suite) out of our list.
+      it('is refused with a handshake_failure alert', async () => {
         // Suites with RSA authentication need a server with an RSA certificate.
         const [hardened, legacy] = key === 'rsa' ? [rsa, rsaLegacy] : [ecdsa, ecdsaLegacy];
         const control = await handshake(legacy.port, client);
-        if (!control.ok && control.code === 'ERR_SSL_NO_CIPHER_MATCH') {
-          t.skip(`this OpenSSL build cannot offer ${suite}`);
-          return;
-        }
         assert.ok(control.ok, `control handshake failed: ${control.ok ? '' : control.message}`);
         assert.equal(control.cipher, suite);
 

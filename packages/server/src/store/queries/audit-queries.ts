@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import type { AuditEventInput } from '@vigil/core';
 import type { Database, StoreEngine } from '../database.js';
 import { toAuditEvent } from '../row-mappers.js';
 import type { Store } from '../store.js';
@@ -21,30 +22,33 @@ const AUDIT_APPEND_LOCK = 0x5649_4749_4c41; // "VIGILA"
 
 /** The append-only audit trail (FDA premarket guidance App. 1; MDS2 AUDT). */
 export function auditQueries(db: Kysely<Database>, engine: StoreEngine): AuditQueries {
+  const append = async (trx: Kysely<Database>, event: AuditEventInput, now: number) => {
+    const row = await trx
+      .insertInto('audit_events')
+      .values({
+        id: randomUUID(),
+        organisation_id: event.organisationId,
+        type: event.type,
+        outcome: event.outcome,
+        actor: JSON.stringify(event.actor),
+        target: event.target === undefined ? null : JSON.stringify(event.target),
+        source_ip: event.sourceIp ?? null,
+        user_agent: event.userAgent ?? null,
+        request_id: event.requestId ?? null,
+        details: event.details === undefined ? null : JSON.stringify(event.details),
+        occurred_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAuditEvent(row);
+  };
+
   return {
     appendAuditEvent(event, now) {
+      if (engine === 'sqlite') return append(db, event, now);
       return inTransaction(db, async (trx) => {
-        if (engine === 'postgres') {
-          await sql`SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`.execute(trx);
-        }
-        const row = await trx
-          .insertInto('audit_events')
-          .values({
-            id: randomUUID(),
-            organisation_id: event.organisationId,
-            type: event.type,
-            outcome: event.outcome,
-            actor: JSON.stringify(event.actor),
-            target: event.target === undefined ? null : JSON.stringify(event.target),
-            source_ip: event.sourceIp ?? null,
-            user_agent: event.userAgent ?? null,
-            request_id: event.requestId ?? null,
-            details: event.details === undefined ? null : JSON.stringify(event.details),
-            occurred_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return toAuditEvent(row);
+        await sql`SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`.execute(trx);
+        return append(trx, event, now);
       });
     },
 

@@ -59,7 +59,10 @@ export function sessionQueries(db: Kysely<Database>): SessionQueries {
     },
 
     async deleteSessionsOfUser(userId) {
-      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+      const result = await db
+        .deleteFrom('sessions')
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };
