@@ -18,3 +18,10 @@ export type { Services } from './services/index.js';
 export { systemContext, type RequestContext } from './services/request-context.js';
 export { createArgon2Hasher, OWASP_MINIMUM, type PasswordHasher } from './auth/password-hasher.js';
 export { isCommonPassword } from './auth/common-passwords.js';
+export {
+  createBackup,
+  restoreBackup,
+  readBackupManifest,
+  type BackupManifest,
+  type BackupOptions,
+} from './backup/index.js';

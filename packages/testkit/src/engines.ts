@@ -71,7 +71,9 @@ export function forEachEngine(title: string, body: (engine: TestEngine) => void)
             throw new Error(reason);
           });
         } else {
-          it(`runs on ${engine.name}`, { skip: reason }, () => undefined);
+          const hint =
+            'set VIGIL_TEST_DATABASE_URL, or VIGIL_TEST_REQUIRE_POSTGRES=1 to fail instead';
+          it(`runs on ${engine.name}`, { skip: `${reason}; ${hint}` }, () => undefined);
         }
         return;
       }

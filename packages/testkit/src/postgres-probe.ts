@@ -29,7 +29,7 @@ export function postgresUnavailable(): Promise<string | undefined> {
       return undefined;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      return `PostgreSQL at ${redact(TEST_DATABASE_URL)} is unreachable (${reason}); set VIGIL_TEST_DATABASE_URL, or VIGIL_TEST_REQUIRE_POSTGRES=1 to fail instead of skipping`;
+      return `PostgreSQL at ${redact(TEST_DATABASE_URL)} is unreachable (${reason})`;
     } finally {
       await client.end().catch(() => undefined);
     }

@@ -28,20 +28,24 @@ export async function dumpPostgres(
         const { rows } = await sql<{ id: string }>`SELECT pg_export_snapshot() AS id`.execute(trx);
         const schema = location.postgresSchema ?? (await currentPostgresSchema(trx));
         const facts = await readStoreFacts(trx).catch((cause: unknown) => {
+          if (cause instanceof VigilError) throw cause;
           throw new VigilError(
             'ERR_BACKUP_FAILED',
             `There is no Vigil store in schema ${schema}.`,
-            { cause },
+            {
+              cause,
+            },
           );
         });
         const args = [
           '--format=custom',
           `--file=${dumpFile}`,
-          `--schema=${schema}`,
+          // -n takes a pattern; double quotes make it match this one name literally.
+          `--schema="${schema.replaceAll('"', '""')}"`,
           `--snapshot=${rows[0]?.id ?? ''}`,
         ];
         await runPgTool('pg_dump', args, location.databaseUrl, options).catch((cause: unknown) => {
-          throw new VigilError('ERR_BACKUP_FAILED', 'pg_dump failed.', { cause });
+          throw new VigilError('ERR_BACKUP_FAILED', messageOf(cause), { cause });
         });
         return { ...facts, schema };
       }),
@@ -84,15 +88,14 @@ export async function restorePostgres(
     '--exit-on-error',
     '--no-owner',
     '--no-privileges',
+    // Unlike pg_dump's, pg_restore's -n is an exact name, not a pattern.
     `--schema=${schema}`,
     dumpFile,
   ];
   await runPgTool('pg_restore', args, location.databaseUrl, options).catch((cause: unknown) => {
-    throw new VigilError('ERR_BACKUP_INVALID', 'pg_restore could not restore the backup.', {
-      cause,
-    });
+    throw new VigilError('ERR_BACKUP_INVALID', messageOf(cause), { cause });
   });
-  await withDatabase({ ...location, postgresSchema: schema }, async (db) => {
+  await withDatabase(location, async (db) => {
     try {
       assertFactsMatch(await readStoreFacts(db), expected);
     } catch (error) {
@@ -122,4 +125,9 @@ async function withDatabase<T>(
   } finally {
     await db.destroy();
   }
+}
+
+/** pg_dump/pg_restore's own words (stderr) are what an operator needs to fix the cause. */
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

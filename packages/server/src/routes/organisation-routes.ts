@@ -173,6 +173,27 @@ export function organisationRoutes(services: Services) {
     );
 
     r.post(
+      '/organisations/:orgId/users/:userId/mfa-reset',
+      {
+        schema: {
+          tags: ['people'],
+          summary: "Remove a person's lost authenticator (their sessions end; they enrol again)",
+          params: OrgUserParams,
+          response: withProblems({ 204: NoContent }),
+        },
+      },
+      async (request, reply) => {
+        await people.resetMfa(
+          principalOf(request),
+          request.params.orgId,
+          request.params.userId,
+          requestContext(request),
+        );
+        return reply.code(204).send();
+      },
+    );
+
+    r.post(
       '/organisations/:orgId/users/:userId/reset',
       {
         schema: {

@@ -244,6 +244,39 @@ export class PeopleService {
     });
   }
 
+  /**
+   * Removes a person's authenticator after they lost it (their sessions end;
+   * a role that requires MFA makes them enrol again at the next sign-in).
+   */
+  async resetMfa(
+    principal: Principal,
+    organisationId: string,
+    userId: string,
+    context: RequestContext,
+  ): Promise<void> {
+    authorise(principal, organisationId, 'users:manage');
+    await this.deps.store.transaction(async (tx) => {
+      await this.#member(tx, organisationId, userId);
+      await tx.updateUser(userId, {
+        totpSecretSealed: null,
+        totpPendingSealed: null,
+        totpLastStep: null,
+      });
+      await tx.deleteSessionsOfUser(userId);
+      await this.deps.audit.record(
+        {
+          type: 'auth.mfa.removed',
+          organisationId,
+          actor: actorOf(principal),
+          target: { kind: 'user', id: userId },
+          details: { method: 'totp', by: 'administrator' },
+        },
+        context,
+        tx,
+      );
+    });
+  }
+
   async #issueOneTimeToken(
     tx: Store,
     userId: string,

@@ -44,6 +44,10 @@ const RULES: Record<string, Rule> = {
     kind: 'org',
     permission: 'users:manage',
   },
+  'POST /api/v1/organisations/{orgId}/users/{userId}/mfa-reset': {
+    kind: 'org',
+    permission: 'users:manage',
+  },
   'GET /api/v1/organisations/{orgId}/audit-events': { kind: 'org', permission: 'audit:read' },
 };
 

@@ -133,3 +133,36 @@ describe('TOTP multi-factor authentication', () => {
     });
   });
 });
+
+describe('when a person loses their authenticator', () => {
+  it('an admin removes it; their sessions end and their role makes them enrol again', async () => {
+    const t = await TestApp.create();
+    try {
+      const { organisationId, admin } = await t.setup();
+      const engineer = await t.addPerson(organisationId, 'security-engineer', 'sec@maker.example');
+      const engineerSession = await t.signIn(engineer);
+      assert.ok(engineer.totpSecret, 'enrolled at first sign-in');
+      const adminAgent = await t.signIn(admin);
+      const reset = await adminAgent.post(
+        `/api/v1/organisations/${organisationId}/users/${engineer.id}/mfa-reset`,
+      );
+      assert.equal(reset.status, 204);
+      assert.equal((await engineerSession.get('/api/v1/me')).code, 'ERR_AUTH_REQUIRED');
+      const again = await t
+        .agent()
+        .post('/api/v1/session', { email: engineer.email, password: engineer.password });
+      assert.equal(again.json().state, 'mfa-enrolment');
+      const events = await t.store.listAllAuditEvents(0, 500);
+      assert.ok(
+        events.some(
+          (e) =>
+            e.type === 'auth.mfa.removed' &&
+            e.target?.id === engineer.id &&
+            e.actor.kind === 'user',
+        ),
+      );
+    } finally {
+      await t.close();
+    }
+  });
+});
