@@ -57,7 +57,10 @@ describe('TOTP interoperability', () => {
     for (let i = 0; i < 20; i++) {
       const secret = generateTotpSecret();
       const epochMs = 1_700_000_000_000 + i * 977_000;
-      assert.equal(totpAt(secret, epochMs), generateSync({ secret, epoch: Math.floor(epochMs / 1000) }));
+      assert.equal(
+        totpAt(secret, epochMs),
+        generateSync({ secret, epoch: Math.floor(epochMs / 1000) }),
+      );
     }
   });
 });

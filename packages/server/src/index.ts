@@ -25,3 +25,5 @@ export {
   type BackupManifest,
   type BackupOptions,
 } from './backup/index.js';
+export { SETUP_TOKEN_TTL_MS } from './services/setup-service.js';
+export { ONE_TIME_TOKEN_TTL_MS } from './services/people-service.js';

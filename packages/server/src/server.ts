@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { DEFAULT_WEB_ROOT, createServices, type ServiceOptions } from './composition.js';
@@ -7,7 +8,7 @@ import { systemContext } from './services/request-context.js';
 import type { Services } from './services/index.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/store.js';
-import { loadServerTls } from './tls/index.js';
+import { DEV_TLS_FILES, loadServerTls } from './tls/index.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -17,6 +18,8 @@ export interface RunningServer {
   readonly url: string;
   /** SHA-256 fingerprint of the development CA, or null with a production certificate. */
   readonly caFingerprint: string | null;
+  /** The development CA certificate people trust (`curl --cacert`), or null with a production certificate. */
+  readonly caCertPath: string | null;
   /** The one-time setup token when setup is still required (print it; never log it). */
   readonly setupToken: string | null;
   close(): Promise<void>;
@@ -76,6 +79,8 @@ export async function startServer(
       services,
       url,
       caFingerprint: tls.caFingerprintSha256,
+      caCertPath:
+        tls.caFingerprintSha256 === null ? null : join(config.dataDir, 'tls', DEV_TLS_FILES.caCert),
       setupToken,
       close: () => app.close(),
     };

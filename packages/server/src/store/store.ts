@@ -115,6 +115,8 @@ export interface Store {
   }): Promise<Organisation>;
   getOrganisation(id: string): Promise<Organisation | undefined>;
   listOrganisationsServedBy(manufacturerId: string): Promise<Organisation[]>;
+  /** Every organisation (of one kind, if given), by name: for the local operator, never for a tenant. */
+  listOrganisations(kind?: OrganisationKind): Promise<Organisation[]>;
   countOrganisations(): Promise<number>;
 
   // People

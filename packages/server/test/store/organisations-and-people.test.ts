@@ -28,6 +28,11 @@ forEachEngine('the store: organisations and people', (engine) => {
       await hospital(store, other.id, 'Not Ours');
       assert.deepEqual(await store.listOrganisationsServedBy(maker.id), [a, b]);
       assert.equal(await store.countOrganisations(), 5);
+      assert.deepEqual(
+        (await store.listOrganisations('manufacturer')).map((o) => o.name),
+        ['Example Medical Devices', 'Other Maker'],
+      );
+      assert.equal((await store.listOrganisations()).length, 5);
     });
   });
 

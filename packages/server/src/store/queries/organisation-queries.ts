@@ -9,6 +9,7 @@ export type OrganisationQueries = Pick<
   | 'createOrganisation'
   | 'getOrganisation'
   | 'listOrganisationsServedBy'
+  | 'listOrganisations'
   | 'countOrganisations'
   | 'addMembership'
   | 'setMembershipRole'
@@ -50,6 +51,13 @@ export function organisationQueries(db: Kysely<Database>): OrganisationQueries {
         .orderBy('name')
         .orderBy('id')
         .execute();
+      return rows.map(toOrganisation);
+    },
+
+    async listOrganisations(kind) {
+      let query = db.selectFrom('organisations').selectAll();
+      if (kind !== undefined) query = query.where('kind', '=', kind);
+      const rows = await query.orderBy('name').orderBy('id').execute();
       return rows.map(toOrganisation);
     },
 
