@@ -258,7 +258,11 @@ export class AuthService {
       await store.setSessionState(idHash, 'mfa-enrolment');
       current = { ...session, state: 'mfa-enrolment' };
     }
-    await store.touchSession(idHash, now);
+    // Writing last-seen on every request costs a durable write (an fsync on SQLite) per
+    // request; a coarser record is enough for an idle timeout of minutes.
+    if (now - session.lastSeenAt >= touchIntervalMs(sessionPolicy.idleMs)) {
+      await store.touchSession(idHash, now);
+    }
     return {
       session: { ...current, lastSeenAt: now },
       user,
@@ -293,6 +297,15 @@ export class AuthService {
     );
     return ended;
   }
+}
+
+/**
+ * How stale the stored last-seen time may get: a tenth of the idle timeout,
+ * at most a minute. A session therefore ends between 90 % and 100 % of the
+ * configured idle time after the last request, never later.
+ */
+export function touchIntervalMs(idleMs: number): number {
+  return Math.min(60_000, Math.floor(idleMs / 10));
 }
 
 export function normaliseEmail(email: string): string {

@@ -16,6 +16,7 @@ import type { RequestContext } from './request-context.js';
 /** The longest lifetime an API token may be given. Tokens never live forever. */
 export const MAX_TOKEN_DAYS = 365;
 const DAY_MS = 86_400_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 export type ApiTokenView = Omit<ApiTokenRow, 'tokenHash' | 'userId'>;
 
@@ -154,7 +155,10 @@ export class TokenService {
         'The API token is unknown, revoked or expired.',
       );
     }
-    await store.markApiTokenUsed(row.id, now);
+    // "Last used" is for people reviewing tokens; minute resolution spares a write per request.
+    if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      await store.markApiTokenUsed(row.id, now);
+    }
     return {
       kind: 'token',
       userId: row.userId,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { hashSecretToken } from '@vigil/core';
 import { TestApp, type TestPerson } from '@vigil/testkit';
 
 describe('sessions', () => {
@@ -46,6 +47,27 @@ describe('sessions', () => {
       const expired = await agent.get('/api/v1/me');
       assert.equal(expired.code, 'ERR_AUTH_SESSION_EXPIRED');
       assert.equal((await agent.get('/api/v1/me')).code, 'ERR_AUTH_REQUIRED', 'and it is gone');
+    });
+
+    it('records activity at most once a minute, and still logs off within the idle time', async () => {
+      const agent = await t.signIn(clinician);
+      const stored = async () =>
+        (await t.store.getSessionByHash(hashSecretToken(agent.cookie ?? '')))?.lastSeenAt;
+      const signedInAt = await stored();
+      t.clock.advance(30_000);
+      await agent.get('/api/v1/me');
+      assert.equal(await stored(), signedInAt, 'no write within the minute');
+      t.clock.advance(31_000);
+      await agent.get('/api/v1/me');
+      assert.equal(await stored(), t.clock.now(), 'written after a minute');
+      t.clock.advance(50_000);
+      await agent.get('/api/v1/me'); // the last request; not recorded (50 s after the last write)
+      t.clock.advance(15 * 60_000);
+      assert.equal(
+        (await agent.get('/api/v1/me')).code,
+        'ERR_AUTH_SESSION_EXPIRED',
+        'no later than 15 min after it',
+      );
     });
 
     it('ends a busy session at its absolute lifetime', async () => {
