@@ -15,6 +15,8 @@ import { createMetrics, operationsRoutes } from './http/operations.js';
 import { sendProblem } from './http/problem.js';
 import { APP_CSP_DIRECTIVES, DOCS_CSP } from './http/security-headers.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
+import { estRoutes } from './routes/est-routes.js';
 import { meRoutes } from './routes/me-routes.js';
 import { organisationRoutes } from './routes/organisation-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
@@ -127,6 +129,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const registry = createMetrics(app);
   await app.register(operationsRoutes({ store, metricsPublic: config.metricsPublic, registry }));
 
+  await app.register(estRoutes(services));
+
   const idleSeconds = config.sessionIdleMinutes * 60;
   await app.register(
     async (api) => {
@@ -135,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(organisationRoutes(services));
       await api.register(tokenRoutes(services));
       await api.register(auditRoutes(services));
+      await api.register(deviceRoutes(services));
     },
     { prefix: '/api/v1' },
   );

@@ -11,6 +11,9 @@ import { createSecretBox, loadOrCreateSecretsKey } from './crypto/secret-box.js'
 import { AuditLog } from './services/audit-log.js';
 import { AuditQueryService } from './services/audit-query-service.js';
 import { AuthService } from './services/auth-service.js';
+import { DeviceCaService } from './services/device-ca-service.js';
+import { DeviceService } from './services/device-service.js';
+import { EnrolmentService } from './services/enrolment-service.js';
 import type { Services } from './services/index.js';
 import { MfaService } from './services/mfa-service.js';
 import { PasswordService } from './services/password-service.js';
@@ -55,10 +58,15 @@ export function createServices(
     },
   });
   const passwords = new PasswordService({ store, clock, hasher, policy: passwordPolicy, audit });
+  const deviceCas = new DeviceCaService({ store, clock, secretBox, audit });
+  const certificateDays = config.deviceCertDays;
   return {
     audit,
     auditQuery: new AuditQueryService(store),
     auth,
+    deviceCas,
+    devices: new DeviceService({ store, clock, audit, cas: deviceCas, certificateDays }),
+    enrolment: new EnrolmentService({ store, clock, audit, cas: deviceCas, certificateDays }),
     mfa: new MfaService({
       store,
       clock,

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { buildDeviceApp } from './http/device-app.js';
+import { deviceTlsOptions } from './tls/device-tls.js';
 import { buildApp } from './app.js';
 import { DEFAULT_WEB_ROOT, createServices, type ServiceOptions } from './composition.js';
 import { SETTINGS, type VigilConfig } from './config/config.js';
@@ -8,10 +11,14 @@ import { systemContext } from './services/request-context.js';
 import type { Services } from './services/index.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/store.js';
-import { DEV_TLS_FILES, loadServerTls } from './tls/index.js';
+import { DEV_TLS_FILES, loadServerTls, type ServerTls } from './tls/index.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
+  /** The device API (mutual TLS) on its own port. */
+  readonly deviceApp: FastifyInstance;
+  /** https:// base URL of the device listener. */
+  readonly deviceUrl: string;
   readonly store: Store;
   readonly services: Services;
   /** The https:// base URL people use. */
@@ -53,6 +60,10 @@ export async function startServer(
   try {
     const tls = await loadServerTls(config);
     const services = createServices(config, store, options);
+    const logger: FastifyServerOptions['logger'] =
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
     await recordConfigChange(config, store, services);
     const setupToken = (await services.setup.isRequired())
       ? (await services.setup.issueToken(systemContext('startup'))).token
@@ -70,11 +81,14 @@ export async function startServer(
           : { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
     });
     await app.listen({ host: config.host, port: config.httpsPort });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.httpsPort;
+    const deviceApp = await startDeviceListener(config, services, tls, logger);
+    const port = portOf(app, config.httpsPort);
     const url = config.publicUrl ?? `https://localhost:${port}`;
+    const deviceUrl = `https://${new URL(url).hostname}:${portOf(deviceApp, config.devicePort)}`;
     return {
       app,
+      deviceApp,
+      deviceUrl,
       store,
       services,
       url,
@@ -82,7 +96,10 @@ export async function startServer(
       caCertPath:
         tls.caFingerprintSha256 === null ? null : join(config.dataDir, 'tls', DEV_TLS_FILES.caCert),
       setupToken,
-      close: () => app.close(),
+      close: async () => {
+        await deviceApp.close();
+        await app.close();
+      },
     };
   } catch (error) {
     await store.close();
@@ -151,4 +168,50 @@ export function closeOnSignals(
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
+}
+
+function portOf(app: FastifyInstance, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
+}
+
+/**
+ * The device listener trusts exactly the issuing CAs of the device CAs in
+ * the store, reloaded whenever one is created, and records every client
+ * certificate the TLS layer refuses (at most one event per address a minute).
+ */
+async function startDeviceListener(
+  config: VigilConfig,
+  services: Services,
+  tls: ServerTls,
+  logger: FastifyServerOptions['logger'],
+): Promise<FastifyInstance> {
+  const trust = async () => deviceTlsOptions(tls, await services.deviceCas.trustedCertificates());
+  const deviceApp = await buildDeviceApp({ services, https: await trust(), logger });
+  services.deviceCas.onTrustChanged = () => {
+    void trust().then((options) => (deviceApp.server as HttpsServer).setSecureContext(options));
+  };
+  const lastAudit = new Map<string, number>();
+  deviceApp.server.on(
+    'tlsClientError',
+    (error: Error & { code?: string }, socket: { remoteAddress?: string }) => {
+      const sourceIp = socket.remoteAddress ?? 'unknown';
+      const now = Date.now();
+      if ((lastAudit.get(sourceIp) ?? 0) > now - 60_000) return;
+      lastAudit.set(sourceIp, now);
+      void services.audit
+        .record(
+          {
+            type: 'device.certificate-rejected',
+            outcome: 'failure',
+            actor: { kind: 'anonymous' },
+            details: { reason: 'tls', tlsError: error.code ?? error.message.slice(0, 100) },
+          },
+          { requestId: 'tls', sourceIp },
+        )
+        .catch(() => undefined);
+    },
+  );
+  await deviceApp.listen({ host: config.host, port: config.devicePort });
+  return deviceApp;
 }

@@ -21,16 +21,19 @@ export const PERMISSIONS = [
   'users:read',
   'users:manage',
   'audit:read',
+  'devices:read',
+  'devices:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  'security-engineer': ['org:read', 'users:read', 'audit:read'],
-  'release-manager': ['org:read'],
+  // Quarantine and revocation are security responses, so the security engineer may do them.
+  'security-engineer': ['org:read', 'users:read', 'audit:read', 'devices:read', 'devices:manage'],
+  'release-manager': ['org:read', 'devices:read'],
   clinician: ['org:read'],
   // Read-only by definition: MDS2 AUDT asks for an audit reviewer who cannot change what they review.
-  auditor: ['org:read', 'users:read', 'audit:read'],
+  auditor: ['org:read', 'users:read', 'audit:read', 'devices:read'],
 };
 
 export function permissionsOf(role: Role): readonly Permission[] {

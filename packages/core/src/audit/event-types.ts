@@ -106,6 +106,55 @@ export const AUDIT_EVENT_TYPES = {
     summary: 'A request presented an unknown, revoked or expired API token',
   },
 
+  'device.ca-created': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'A device CA (offline root and issuing CA) was created',
+  },
+  'device.model-configured': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'A device model, its attestation roots or a batch manifest was set',
+  },
+  'device.enrolment-token-created': {
+    category: 'iam',
+    severity: 5,
+    summary: 'An enrolment token for one device or a batch was created',
+  },
+  'device.enrolment-token-revoked': {
+    category: 'iam',
+    severity: 5,
+    summary: 'An enrolment token was revoked',
+  },
+  'device.enrolled': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A device enrolled and got its certificate',
+  },
+  'device.enrolment-refused': {
+    category: 'authentication',
+    severity: 4,
+    summary: 'An enrolment was refused (token, CSR or proof of possession)',
+  },
+  'device.attestation-failed': {
+    category: 'intrusion_detection',
+    severity: 3,
+    summary: 'Genuine-hardware attestation failed: possibly counterfeit hardware',
+  },
+  'device.renewed': { category: 'iam', severity: 6, summary: 'A device renewed its certificate' },
+  'device.revoked': { category: 'iam', severity: 4, summary: 'A device was revoked' },
+  'device.quarantined': { category: 'iam', severity: 4, summary: 'A device was quarantined' },
+  'device.released': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A device was released from quarantine',
+  },
+  'device.certificate-rejected': {
+    category: 'intrusion_detection',
+    severity: 4,
+    summary: 'A client certificate was rejected by the device listener or API',
+  },
+
   'config.changed': {
     category: 'configuration',
     severity: 5,

@@ -29,4 +29,5 @@ export const TOKEN_PREFIX = {
   setup: 'vgl_setup_',
   oneTime: 'vgl_otp_',
   csrf: 'vgl_csrf_',
+  enrolment: 'vgl_enrol_',
 } as const;

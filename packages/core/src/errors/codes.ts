@@ -73,6 +73,38 @@ export const ERROR_CODES = {
     title: 'An organisation must keep at least one admin.',
   },
 
+  // Devices: enrolment, identity and the device API
+  ERR_ENROLMENT_TOKEN_INVALID: {
+    status: 401,
+    title: 'The enrolment token is unknown, used up, revoked or expired.',
+  },
+  ERR_DEVICE_CA_MISSING: {
+    status: 409,
+    title: 'The organisation has no device CA yet; run `vigil ca init`.',
+  },
+  ERR_DEVICE_CA_EXISTS: { status: 409, title: 'The organisation already has a device CA.' },
+  ERR_DEVICE_UNKNOWN: {
+    status: 401,
+    title: 'The client certificate does not belong to a registered device.',
+  },
+  ERR_DEVICE_REVOKED: { status: 403, title: 'The device has been revoked.' },
+  ERR_DEVICE_QUARANTINED: {
+    status: 403,
+    title: 'The device is quarantined: it may only check in and fetch updates.',
+  },
+  ERR_DEVICE_CERT_SUPERSEDED: {
+    status: 401,
+    title: 'This device certificate has been replaced by a newer one.',
+  },
+  ERR_EST_SUBJECT_MISMATCH: {
+    status: 400,
+    title: "A re-enrolment CSR must keep the current certificate's subject.",
+  },
+  ERR_ATTESTATION_REQUIRED: {
+    status: 403,
+    title: 'This device model requires genuine-hardware attestation.',
+  },
+
   // Configuration (start-up; reported by the CLI, not over HTTP)
   ERR_CONFIG_INVALID: { status: 500, title: 'The configuration is invalid.' },
   ERR_TLS_CONFIG: { status: 500, title: 'The TLS certificate or key cannot be used.' },
@@ -95,6 +127,69 @@ export const ERROR_CODES = {
   ERR_BACKUP_TARGET_MISMATCH: {
     status: 500,
     title: 'The backup was taken from another engine or PostgreSQL schema than the restore target.',
+  },
+
+  // Device PKI (RFC 5280) and EST enrolment requests (RFC 7030)
+  ERR_CA_INVALID: {
+    status: 500,
+    title:
+      'The device CA certificate or key cannot be used (unreadable, mismatched, not a CA, expired or of another organisation).',
+  },
+  ERR_CA_PARAMETERS_INVALID: {
+    status: 422,
+    title:
+      'A certificate, CA or CRL parameter is out of range (device id, validity, dates, names, serial numbers).',
+  },
+  ERR_CA_PASSPHRASE_WEAK: {
+    status: 422,
+    title: 'The passphrase protecting a CA key must be at least 15 characters.',
+  },
+  ERR_CA_PASSPHRASE_WRONG: {
+    status: 400,
+    title: 'The CA key passphrase is wrong, or the encrypted key is damaged.',
+  },
+  ERR_CA_CERTIFICATE_INVALID: {
+    status: 400,
+    title: 'The input is not a readable X.509 certificate.',
+  },
+  ERR_EST_CSR_INVALID: {
+    status: 400,
+    title: 'The certificate request is not a readable PKCS#10 CSR of at most 16 KiB.',
+  },
+  ERR_EST_CSR_SIGNATURE: {
+    status: 400,
+    title: 'The CSR is not signed by its own key (no proof of possession).',
+  },
+  ERR_EST_KEY_UNSUPPORTED: {
+    status: 400,
+    title:
+      "The CSR's key or signature algorithm is not accepted (ECDSA P-256/P-384, Ed25519, RSA 2048-8192).",
+  },
+
+  // Genuine-hardware attestation (FDA premarket guidance App. 1: authenticity)
+  ERR_ATTESTATION_MALFORMED: {
+    status: 400,
+    title: 'The attestation evidence (certificate chain, nonce or signature) cannot be parsed.',
+  },
+  ERR_ATTESTATION_UNTRUSTED_CHAIN: {
+    status: 403,
+    title: 'The hardware certificate chain does not lead to a trusted vendor root.',
+  },
+  ERR_ATTESTATION_CERT_EXPIRED: {
+    status: 403,
+    title: 'A certificate of the hardware chain is expired or not yet valid.',
+  },
+  ERR_ATTESTATION_UNKNOWN_SERIAL: {
+    status: 403,
+    title: 'The hardware serial number is not in a production-batch manifest.',
+  },
+  ERR_ATTESTATION_SIGNATURE: {
+    status: 403,
+    title: 'The nonce signature does not verify with the hardware key.',
+  },
+  ERR_ATTESTATION_NONCE: {
+    status: 403,
+    title: 'The attestation nonce is unknown, used or expired.',
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -13,6 +13,10 @@ export interface VigilConfig {
   readonly dataDir: string;
   readonly host: string;
   readonly httpsPort: number;
+  /** The device API's mutual-TLS port. */
+  readonly devicePort: number;
+  /** Validity of device certificates, in days. */
+  readonly deviceCertDays: number;
   /** Unset: SQLite in the data directory. `postgres://…`: PostgreSQL. */
   readonly databaseUrl: string | null;
   /** Production certificate and key (PEM). Unset: a development CA and certificate in the data dir. */
@@ -68,6 +72,22 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'port',
     description: 'HTTPS port for the web app and API',
     defaultText: '8443',
+  },
+  {
+    key: 'devicePort',
+    env: 'VIGIL_DEVICE_PORT',
+    flag: '--device-port',
+    kind: 'port',
+    description: 'Mutual-TLS port of the device API (EST re-enrolment, check-in)',
+    defaultText: '8444',
+  },
+  {
+    key: 'deviceCertDays',
+    env: 'VIGIL_DEVICE_CERT_DAYS',
+    flag: '--device-cert-days',
+    kind: 'int',
+    description: 'Validity of device certificates (days)',
+    defaultText: '90',
   },
   {
     key: 'databaseUrl',
@@ -147,6 +167,8 @@ export const DEFAULT_CONFIG: VigilConfig = {
   dataDir: './var',
   host: '127.0.0.1',
   httpsPort: 8443,
+  devicePort: 8444,
+  deviceCertDays: 90,
   databaseUrl: null,
   tlsCertPath: null,
   tlsKeyPath: null,
@@ -243,9 +265,18 @@ function invalid(source: string, expected: string, got: string): VigilError {
 }
 
 function validate(c: Record<string, unknown>): VigilConfig {
-  const port = c['httpsPort'];
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new VigilError('ERR_CONFIG_INVALID', 'httpsPort must be a port number (0–65535).');
+  for (const key of ['httpsPort', 'devicePort'] as const) {
+    const port = c[key];
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new VigilError('ERR_CONFIG_INVALID', `${key} must be a port number (0–65535).`);
+    }
+  }
+  const days = c['deviceCertDays'];
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 825) {
+    throw new VigilError(
+      'ERR_CONFIG_INVALID',
+      'deviceCertDays must be a whole number from 1 to 825.',
+    );
   }
   if (!LOG_LEVELS.includes(c['logLevel'] as LogLevel)) {
     throw new VigilError('ERR_CONFIG_INVALID', `logLevel must be one of ${LOG_LEVELS.join(', ')}.`);

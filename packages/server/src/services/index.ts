@@ -1,6 +1,9 @@
 import type { AuditLog } from './audit-log.js';
 import type { AuditQueryService } from './audit-query-service.js';
 import type { AuthService } from './auth-service.js';
+import type { DeviceCaService } from './device-ca-service.js';
+import type { DeviceService } from './device-service.js';
+import type { EnrolmentService } from './enrolment-service.js';
 import type { MfaService } from './mfa-service.js';
 import type { PasswordService } from './password-service.js';
 import type { PeopleService } from './people-service.js';
@@ -12,6 +15,9 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditQuery: AuditQueryService;
   readonly auth: AuthService;
+  readonly deviceCas: DeviceCaService;
+  readonly devices: DeviceService;
+  readonly enrolment: EnrolmentService;
   readonly mfa: MfaService;
   readonly passwords: PasswordService;
   readonly people: PeopleService;

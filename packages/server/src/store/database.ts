@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { AuditEventType, OrganisationKind, Role } from '@vigil/core';
+import type { DeviceStatus } from './device-store.js';
 import type { OneTimePurpose, SessionState, Store } from './store.js';
 
 export type StoreEngine = Store['engine'];
@@ -134,6 +135,89 @@ export interface Database {
   throttles: ThrottlesTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
+  device_cas: DeviceCasTable;
+  device_models: DeviceModelsTable;
+  device_allowed_serials: DeviceAllowedSerialsTable;
+  enrolment_tokens: EnrolmentTokensTable;
+  devices: DevicesTable;
+  device_certificates: DeviceCertificatesTable;
+  attestation_nonces: AttestationNoncesTable;
+}
+
+export interface DeviceCasTable {
+  id: string;
+  organisation_id: string;
+  root_cert_pem: string;
+  issuing_cert_pem: string;
+  issuing_key_sealed: string;
+  active: Flag;
+  crl_number: ColumnType<number, number | undefined, number>;
+  created_at: Millis;
+}
+
+export interface DeviceModelsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  attestation_required: Flag;
+  vendor_roots_pem: Json;
+  created_at: Millis;
+}
+
+export interface DeviceAllowedSerialsTable {
+  model_id: string;
+  serial: string;
+  batch: string;
+}
+
+export interface EnrolmentTokensTable {
+  id: string;
+  organisation_id: string;
+  token_hash: string;
+  name: string;
+  model: string;
+  site: string | null;
+  uses_total: number;
+  uses_remaining: number;
+  created_at: Millis;
+  expires_at: Millis;
+  revoked_at: Millis | null;
+  created_by: string | null;
+}
+
+export interface DevicesTable {
+  id: string;
+  organisation_id: string;
+  model: string;
+  hardware_revision: string | null;
+  serial_number: string | null;
+  site: string | null;
+  status: DeviceStatus;
+  cert_serial: string;
+  cert_not_after: Millis;
+  previous_cert_serial: string | null;
+  hardware_attested: Flag;
+  software_version: string | null;
+  last_seen_at: Millis | null;
+  enrolled_at: Millis;
+  enrolment_token_id: string | null;
+}
+
+export interface DeviceCertificatesTable {
+  serial: string;
+  device_id: string;
+  ca_id: string;
+  issued_at: Millis;
+  not_after: Millis;
+  revoked_at: Millis | null;
+  revocation_reason: string | null;
+}
+
+export interface AttestationNoncesTable {
+  nonce_hash: string;
+  organisation_id: string;
+  expires_at: Millis;
+  used_at: Millis | null;
 }
 
 /** Every Vigil table, parents before children (the order backups count and check them in). */
@@ -148,6 +232,13 @@ export const STORE_TABLES = [
   'throttles',
   'audit_events',
   'meta',
+  'device_cas',
+  'device_models',
+  'device_allowed_serials',
+  'enrolment_tokens',
+  'devices',
+  'device_certificates',
+  'attestation_nonces',
 ] as const satisfies ReadonlyArray<keyof Database>;
 
 export type StoreTable = (typeof STORE_TABLES)[number];

@@ -2,6 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, StoreEngine } from './database.js';
 import { apiTokenQueries } from './queries/api-token-queries.js';
 import { auditQueries } from './queries/audit-queries.js';
+import { deviceCaQueries } from './queries/device-ca-queries.js';
+import { deviceRegistryQueries } from './queries/device-registry-queries.js';
 import { keyValueQueries } from './queries/key-value-queries.js';
 import { organisationQueries } from './queries/organisation-queries.js';
 import { sessionQueries } from './queries/session-queries.js';
@@ -44,6 +46,8 @@ export function createKyselyStore(db: Kysely<Database>, engine: StoreEngine): St
     ...singleUseTokenQueries(db),
     ...keyValueQueries(db),
     ...auditQueries(db, engine),
+    ...deviceCaQueries(db),
+    ...deviceRegistryQueries(db),
 
     async ping() {
       await sql`SELECT 1`.execute(db);

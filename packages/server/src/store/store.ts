@@ -1,3 +1,4 @@
+import type { DeviceStore } from './device-store.js';
 import type {
   AuditEvent,
   AuditEventInput,
@@ -100,7 +101,7 @@ export interface AuditQuery {
   readonly includeServerWide?: boolean;
 }
 
-export interface Store {
+export interface Store extends DeviceStore {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Runs `fn` in one transaction; the store passed to `fn` is bound to it. */

@@ -33,12 +33,10 @@ forEachEngine('accounts from setup to API token', (engine) => {
       assert.equal(user.email, 'cleo@hospital.example');
       assert.equal(
         (
-          await t
-            .agent()
-            .post('/api/v1/activate', {
-              token: activationToken,
-              password: 'a clinician passphrase',
-            })
+          await t.agent().post('/api/v1/activate', {
+            token: activationToken,
+            password: 'a clinician passphrase',
+          })
         ).status,
         204,
       );
@@ -68,20 +66,16 @@ forEachEngine('accounts from setup to API token', (engine) => {
       ]);
 
       for (let i = 0; i < 5; i++)
-        await t
-          .agent('192.0.2.77')
-          .post('/api/v1/session', {
-            email: 'cleo@hospital.example',
-            password: `wrong guess ${i}`,
-          });
+        await t.agent('192.0.2.77').post('/api/v1/session', {
+          email: 'cleo@hospital.example',
+          password: `wrong guess ${i}`,
+        });
       assert.equal(
         (
-          await t
-            .agent()
-            .post('/api/v1/session', {
-              email: 'cleo@hospital.example',
-              password: 'a clinician passphrase',
-            })
+          await t.agent().post('/api/v1/session', {
+            email: 'cleo@hospital.example',
+            password: 'a clinician passphrase',
+          })
         ).code,
         'ERR_AUTH_LOCKED',
       );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ROLES, roleAllows, type Permission, type Role } from '@vigil/core';
+import { PERMISSIONS, ROLES, roleAllows, type Permission, type Role } from '@vigil/core';
 import { TestApp, TestAgent, type TestPerson } from '@vigil/testkit';
 
 /**
@@ -49,7 +49,46 @@ const RULES: Record<string, Rule> = {
     permission: 'users:manage',
   },
   'GET /api/v1/organisations/{orgId}/audit-events': { kind: 'org', permission: 'audit:read' },
+  'GET /api/v1/organisations/{orgId}/device-ca': { kind: 'org', permission: 'devices:read' },
+  'GET /api/v1/organisations/{orgId}/device-models': { kind: 'org', permission: 'devices:read' },
+  'PUT /api/v1/organisations/{orgId}/device-models/{model}': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
+  'POST /api/v1/organisations/{orgId}/device-models/{model}/batches': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
+  'GET /api/v1/organisations/{orgId}/enrolment-tokens': { kind: 'org', permission: 'devices:read' },
+  'POST /api/v1/organisations/{orgId}/enrolment-tokens': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
+  'DELETE /api/v1/organisations/{orgId}/enrolment-tokens/{tokenId}': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
+  'GET /api/v1/organisations/{orgId}/devices': { kind: 'org', permission: 'devices:read' },
+  'GET /api/v1/organisations/{orgId}/devices/{deviceId}': {
+    kind: 'org',
+    permission: 'devices:read',
+  },
+  'POST /api/v1/organisations/{orgId}/devices/{deviceId}/quarantine': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
+  'POST /api/v1/organisations/{orgId}/devices/{deviceId}/release': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
+  'POST /api/v1/organisations/{orgId}/devices/{deviceId}/revoke': {
+    kind: 'org',
+    permission: 'devices:manage',
+  },
 };
+
+const OPERATOR = { kind: 'operator', userId: null, memberships: [] } as const;
+const CONTEXT = { requestId: 't', sourceIp: '127.0.0.1' };
 
 let counter = 0;
 /** A valid request for an org-scoped route, with a fresh target person where the route changes one. */
@@ -59,7 +98,43 @@ async function orgRequest(t: TestApp, route: string, orgId: string, targetOrgId:
   if (template.includes('{userId}')) {
     userId = (await t.addPerson(targetOrgId, 'clinician', `target${++counter}@example.org`)).id;
   }
-  const url = template.replace('{orgId}', orgId).replace('{userId}', userId);
+  let deviceId: string = crypto.randomUUID();
+  if (template.includes('{deviceId}')) {
+    // A fresh device per request: a revoked one cannot be quarantined again.
+    deviceId = (
+      await t.store.createDevice({
+        id: crypto.randomUUID(),
+        organisationId: targetOrgId,
+        model: 'gateway',
+        hardwareRevision: null,
+        serialNumber: `SN-${++counter}`,
+        site: null,
+        status: route.endsWith('/release') ? 'quarantined' : 'active',
+        certSerial: `00${counter}`,
+        certNotAfter: t.clock.now() + 86_400_000,
+        hardwareAttested: false,
+        enrolledAt: t.clock.now(),
+        enrolmentTokenId: null,
+      })
+    ).id;
+  }
+  let tokenId: string = crypto.randomUUID();
+  if (template.includes('{tokenId}') && (await t.store.getActiveDeviceCa(targetOrgId))) {
+    tokenId = (
+      await t.services.enrolment.createToken(
+        OPERATOR,
+        targetOrgId,
+        { name: 'm', model: 'gateway', count: 1, expiresInHours: 1 },
+        CONTEXT,
+      )
+    ).view.id;
+  }
+  const url = template
+    .replace('{orgId}', orgId)
+    .replace('{userId}', userId)
+    .replace('{deviceId}', deviceId)
+    .replace('{tokenId}', tokenId)
+    .replace('{model}', 'gateway');
   const bodies: Record<string, unknown> = {
     'POST /api/v1/organisations/{orgId}/served': {
       name: `Care ${++counter}`,
@@ -72,6 +147,20 @@ async function orgRequest(t: TestApp, route: string, orgId: string, targetOrgId:
       role: 'clinician',
     },
     'PATCH /api/v1/organisations/{orgId}/users/{userId}': { role: 'auditor' },
+    'PUT /api/v1/organisations/{orgId}/device-models/{model}': {
+      attestationRequired: false,
+      vendorRootsPem: [],
+    },
+    'POST /api/v1/organisations/{orgId}/device-models/{model}/batches': {
+      batch: 'B1',
+      serials: [`S${++counter}`],
+    },
+    'POST /api/v1/organisations/{orgId}/enrolment-tokens': {
+      name: 'line',
+      model: 'gateway',
+      count: 1,
+      expiresInHours: 1,
+    },
   };
   return { method, url, body: bodies[route] };
 }
@@ -102,6 +191,14 @@ describe('authorisation matrix (role × route × organisation)', () => {
         { requestId: 't', sourceIp: '127.0.0.1' },
       )
     ).organisation.id;
+    await t.services.deviceCas.initialise(OPERATOR, orgA, 'a long root passphrase here', CONTEXT);
+    await t.services.enrolment.putModel(
+      OPERATOR,
+      orgA,
+      'gateway',
+      { attestationRequired: false, vendorRootsPem: [] },
+      CONTEXT,
+    );
   });
   after(() => t.close());
 
@@ -155,9 +252,7 @@ describe('authorisation matrix (role × route × organisation)', () => {
       }
       it('an API token with every scope its role allows behaves like its owner', async () => {
         for (const role of ROLES) {
-          const scopes = (
-            ['org:read', 'org:manage', 'users:read', 'users:manage', 'audit:read'] as const
-          ).filter((p) => roleAllows(role, p));
+          const scopes = PERMISSIONS.filter((p) => roleAllows(role, p));
           const created = await agents.get(role)!.post('/api/v1/tokens', {
             name: 'matrix',
             organisationId: orgA,

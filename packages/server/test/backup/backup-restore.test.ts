@@ -13,7 +13,12 @@ import {
   type TestEngine,
 } from '@vigil/testkit';
 import { createBackup, restoreBackup } from '../../src/backup/index.js';
-import type { MembershipRow, Store, User } from '../../src/store/index.js';
+import {
+  LATEST_SCHEMA_VERSION,
+  type MembershipRow,
+  type Store,
+  type User,
+} from '../../src/store/index.js';
 
 const NOW = Date.UTC(2026, 0, 15, 9, 0, 0);
 
@@ -172,7 +177,7 @@ forEachEngine('backups', (engine) => {
       assert.equal(manifest.engine, engine.name);
       assert.equal(manifest.formatVersion, 1);
       assert.equal(manifest.createdAt, new Date(NOW).toISOString());
-      assert.equal(manifest.schemaVersion, 1);
+      assert.equal(manifest.schemaVersion, LATEST_SCHEMA_VERSION);
       assert.equal(manifest.rowCounts.users, 3);
       assert.equal(manifest.rowCounts.memberships, 3);
       assert.equal(manifest.rowCounts.audit_events, population.events.length);

@@ -28,4 +28,6 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'users:read': 'List people and their roles',
   'users:manage': 'Add, change and remove people',
   'audit:read': 'Read the audit trail and metrics',
+  'devices:read': 'List devices, enrolment tokens and the device CA',
+  'devices:manage': 'Create enrolment tokens; quarantine, release and revoke devices',
 };

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { StoreEngine } from '../database.js';
 import { initialMigration } from './0001-initial.js';
+import { devicesMigration } from './0002-devices.js';
 
 /**
  * A Kysely without table types: a migration sees the schema as it was when it
@@ -23,7 +24,10 @@ export interface VigilMigration {
  * version of the last one is the Vigil schema version backups record.
  */
 export function vigilMigrations(engine: StoreEngine): readonly VigilMigration[] {
-  return [{ version: 1, name: 'initial', up: initialMigration(engine) }];
+  return [
+    { version: 1, name: 'initial', up: initialMigration(engine) },
+    { version: 2, name: 'devices', up: devicesMigration },
+  ];
 }
 
 /** The schema version a store has once `migrateToLatest` has run. */
