@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { VigilError, actorOf, authorise, type Clock, type Principal } from '@vigil/core';
 import type { SecretBox } from '../crypto/secret-box.js';
 import {
@@ -5,6 +6,7 @@ import {
   createCrl,
   createIssuingCa,
   createRootCa,
+  decryptPrivateKeyPem,
   encryptPrivateKeyPem,
   type CaMaterial,
 } from '../pki/index.js';
@@ -96,6 +98,69 @@ export class DeviceCaService {
     };
   }
 
+  /**
+   * Issuing-CA rotation (ADR 0006): the operator brings the offline root key
+   * back for a moment; a new issuing CA signed by it becomes active. Older
+   * issuing CAs stay trusted, so devices renew onto the new one as their
+   * certificates come due, with no flag day.
+   */
+  async rotateIssuing(
+    principal: Principal,
+    organisationId: string,
+    encryptedRootKeyPem: string,
+    passphrase: string,
+    context: RequestContext,
+  ): Promise<DeviceCaRow> {
+    const { store, clock, secretBox, audit } = this.deps;
+    const current = await store.getActiveDeviceCa(organisationId);
+    const organisation = await store.getOrganisation(organisationId);
+    if (!current || !organisation) {
+      throw new VigilError('ERR_DEVICE_CA_MISSING', 'No device CA yet; run `vigil ca init`.');
+    }
+    const root: CaMaterial = {
+      certPem: current.rootCertPem,
+      keyPem: decryptPrivateKeyPem(encryptedRootKeyPem, passphrase),
+    };
+    // createIssuingCa signs with the root key; a key of another root would produce a chain that does not verify.
+    const issuing = await createIssuingCa(root, {
+      organisationName: organisation.name,
+      organisationId,
+      now: new Date(clock.now()),
+    });
+    if (!chainsTo(issuing.certPem, current.rootCertPem)) {
+      throw new VigilError('ERR_CA_INVALID', 'That root key does not belong to this device CA.');
+    }
+    const rotated = await store.transaction(async (tx) => {
+      const created = await tx.createDeviceCa({
+        organisationId,
+        rootCertPem: current.rootCertPem,
+        issuingCertPem: issuing.certPem,
+        issuingKeySealed: '',
+        createdAt: clock.now(),
+      });
+      await tx.setDeviceCaIssuingKey(
+        created.id,
+        secretBox.seal(issuing.keyPem, sealContext(created.id)),
+      );
+      await tx.activateDeviceCa(organisationId, created.id);
+      await audit.record(
+        {
+          type: 'device.ca-created',
+          organisationId,
+          actor: actorOf(principal),
+          target: { kind: 'device-ca', id: created.id },
+          details: { rotatedFrom: current.id },
+        },
+        context,
+        tx,
+      );
+      return { ...created, active: true };
+    });
+    this.onTrustChanged?.();
+    this.invalidateCrls();
+    return rotated;
+  }
+
   /** The active CA with its issuing key unsealed, for issuing one certificate. */
   async issuing(organisationId: string): Promise<{ ca: DeviceCaRow; material: CaMaterial }> {
     const ca = await this.deps.store.getActiveDeviceCa(organisationId);
@@ -172,6 +237,10 @@ export class DeviceCaService {
   invalidateCrls(): void {
     this.#crlCache.clear();
   }
+}
+
+function chainsTo(certPem: string, issuerPem: string): boolean {
+  return new X509Certificate(certPem).verify(new X509Certificate(issuerPem).publicKey);
 }
 
 function sealContext(caId: string): string {
