@@ -16,9 +16,13 @@ function replaceRows(path: string, rows: string[]): void {
 
 replaceRows(
   'docs/errors.md',
-  Object.entries(ERROR_CODES).map(([code, { status, title }]) => `| \`${code}\` | ${status} | ${title} |`),
+  Object.entries(ERROR_CODES).map(
+    ([code, { status, title }]) => `| \`${code}\` | ${status} | ${title} |`,
+  ),
 );
 replaceRows(
   'docs/audit-events.md',
-  Object.entries(AUDIT_EVENT_TYPES).map(([type, e]) => `| \`${type}\` | ${e.category} | ${e.severity} | ${e.summary} |`),
+  Object.entries(AUDIT_EVENT_TYPES).map(
+    ([type, e]) => `| \`${type}\` | ${e.category} | ${e.severity} | ${e.summary} |`,
+  ),
 );
