@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ONE_TIME_TOKEN_TTL_MS, SETUP_TOKEN_TTL_MS, type VigilConfig } from '@vigil/server';
 
 /** How long the tokens the CLI prints stay valid, for the sentence printed next to them. */
@@ -37,4 +38,18 @@ export function oneTimeLinkLines(
     `${what} token:`,
     token,
   ];
+}
+
+/** EST enrolment (RFC 7030 §4.2.1); the token names the organisation, so no CA label is needed. */
+export function enrolmentUrl(base: string): string {
+  return `${base}/.well-known/est/simpleenroll`;
+}
+
+/**
+ * The development CA `vigil serve` makes when no TLS certificate is
+ * configured (its `DEV_TLS_FILES.caCert`), for `curl --cacert`; null with a
+ * production certificate, which clients already trust.
+ */
+export function devCaCertPath(config: Pick<VigilConfig, 'dataDir' | 'tlsCertPath'>): string | null {
+  return config.tlsCertPath === null ? join(config.dataDir, 'tls', 'ca.pem') : null;
 }

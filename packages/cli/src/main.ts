@@ -4,6 +4,8 @@ import { isVigilError } from '@vigil/core';
 import { CliContext } from './cli-context.js';
 import type { CliIo } from './cli-io.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
+import { registerCaCommands } from './commands/ca-commands.js';
+import { registerDeviceCommands } from './commands/device-commands.js';
 import { registerOrgCommands } from './commands/org-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
@@ -84,6 +86,8 @@ function buildProgram(cli: CliContext): Command {
   registerUserCommands(program, cli);
   registerOrgCommands(program, cli);
   registerTokenCommands(program, cli);
+  registerCaCommands(program, cli);
+  registerDeviceCommands(program, cli);
   registerBackupCommands(program, cli);
   return program;
 }

@@ -43,11 +43,20 @@ export function cliEnv(dataDir: string): Record<string, string> {
   return { VIGIL_DATA_DIR: dataDir, VIGIL_LOG_LEVEL: 'silent' };
 }
 
-/** Runs `vigil <args>` in-process against `dataDir`. */
-export async function runCli(dataDir: string, args: readonly string[]): Promise<CliRun> {
+/** Runs `vigil <args>` in-process against `dataDir`, with `env` added to the environment. */
+export async function runCli(
+  dataDir: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<CliRun> {
   const stdout = new CapturedText();
   const stderr = new CapturedText();
-  const code = await main(args, { stdout, stderr, env: cliEnv(dataDir), cwd: dataDir });
+  const code = await main(args, {
+    stdout,
+    stderr,
+    env: { ...cliEnv(dataDir), ...env },
+    cwd: dataDir,
+  });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

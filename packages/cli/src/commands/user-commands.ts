@@ -3,13 +3,9 @@ import { ROLES, type Role } from '@vigil/core';
 import type { CliContext } from '../cli-context.js';
 import { activationLink, baseUrl, oneTimeLinkLines } from '../links.js';
 import { withOperatorSession } from '../operator-session.js';
+import { orgOption, type OrgOption } from '../org-option.js';
 import { formatTable } from '../output.js';
 
-interface OrgOption {
-  readonly org?: string;
-}
-
-const orgOption = () => new Option('--org <id>', 'Organisation id (default: the manufacturer)');
 const roleOption = () =>
   new Option('--role <role>', 'Role in the organisation').choices(ROLES).makeOptionMandatory();
 const emailOption = () =>
