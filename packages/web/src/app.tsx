@@ -8,7 +8,7 @@ import { PageHeading } from './components/page-heading.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { Redirect, useLocation } from './router/router.js';
 import type { RouterLocation } from './router/router.js';
-import { findRoute, NAV } from './routes.js';
+import { findRoute, navFor } from './routes.js';
 import type { PageRoute } from './routes.js';
 import { SessionProvider, useSession } from './session/session.js';
 
@@ -55,7 +55,7 @@ function Shell() {
 
   if (route === undefined) {
     return me?.session.state === 'active' ? (
-      <AppLayout nav={NAV}>
+      <AppLayout nav={navFor(me)}>
         <NotFoundPage />
       </AppLayout>
     ) : (
@@ -93,7 +93,7 @@ function Shell() {
   const Page = route.page;
   const page = <Page key={location.key} />;
   if (route.access !== 'public' && me?.session.state === 'active') {
-    return <AppLayout nav={NAV}>{page}</AppLayout>;
+    return <AppLayout nav={navFor(me)}>{page}</AppLayout>;
   }
   return <PlainLayout>{page}</PlainLayout>;
 }

@@ -1,6 +1,9 @@
 import type { ComponentType } from 'react';
+import { can } from './api/access.js';
+import type { Me, Scope } from './api/types.js';
 import type { NavItem } from './components/layout.js';
 import { ActivatePage } from './pages/activate-page.js';
+import { DevicesPage } from './pages/devices-page.js';
 import { EnrolMfaPage } from './pages/enrol-mfa-page.js';
 import { HomePage } from './pages/home-page.js';
 import { ProfilePage } from './pages/profile-page.js';
@@ -25,6 +28,12 @@ export interface PageRoute {
   readonly page: ComponentType;
   /** Label in the header navigation; pages without one are reached by links. */
   readonly nav?: string;
+  /**
+   * The nav entry is shown only to people who hold this permission in at
+   * least one of their organisations. The page itself still opens for anyone
+   * with `access` and says what their role does not include.
+   */
+  readonly navPermission?: Scope;
 }
 
 /**
@@ -33,6 +42,14 @@ export interface PageRoute {
  */
 export const ROUTES: readonly PageRoute[] = [
   { path: '/', title: 'Home', access: 'active', page: HomePage, nav: 'Home' },
+  {
+    path: '/devices',
+    title: 'Devices',
+    access: 'active',
+    page: DevicesPage,
+    nav: 'Devices',
+    navPermission: 'devices:read',
+  },
   { path: '/users', title: 'Users', access: 'active', page: UsersPage, nav: 'Users' },
   { path: '/tokens', title: 'API tokens', access: 'active', page: TokensPage, nav: 'API tokens' },
   { path: '/profile', title: 'Profile', access: 'active', page: ProfilePage, nav: 'Profile' },
@@ -47,9 +64,16 @@ export const ROUTES: readonly PageRoute[] = [
   { path: '/activate', title: 'Choose your password', access: 'public', page: ActivatePage },
 ];
 
-export const NAV: readonly NavItem[] = ROUTES.flatMap((r) =>
-  r.nav === undefined ? [] : [{ path: r.path, label: r.nav }],
-);
+/** The header navigation for this person: every page with `nav` that their roles let them use. */
+export function navFor(me: Me): readonly NavItem[] {
+  return ROUTES.flatMap(({ path, nav, navPermission }) => {
+    if (nav === undefined) return [];
+    if (navPermission !== undefined && !me.memberships.some((m) => can(m.role, navPermission))) {
+      return [];
+    }
+    return [{ path, label: nav }];
+  });
+}
 
 export function findRoute(path: string): PageRoute | undefined {
   return ROUTES.find((r) => r.path === path);

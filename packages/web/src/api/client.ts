@@ -3,8 +3,15 @@ import type {
   AddedUser,
   ApiToken,
   CreatedApiToken,
+  CreatedEnrolmentToken,
+  Device,
+  DeviceAction,
+  DeviceCa,
+  DeviceModel,
+  EnrolmentToken,
   Me,
   NewApiToken,
+  NewEnrolmentToken,
   NewUser,
   Organisation,
   OrgUser,
@@ -153,6 +160,56 @@ export function createToken(body: NewApiToken): Promise<CreatedApiToken> {
 
 export function revokeToken(tokenId: string): Promise<void> {
   return request('DELETE', `/tokens/${id(tokenId)}`);
+}
+
+// Devices (docs/devices.md)
+
+export function getDeviceCa(orgId: string): Promise<DeviceCa> {
+  return request('GET', `/organisations/${id(orgId)}/device-ca`);
+}
+
+export function listDeviceModels(orgId: string): Promise<{ models: DeviceModel[] }> {
+  return request('GET', `/organisations/${id(orgId)}/device-models`);
+}
+
+export function listEnrolmentTokens(orgId: string): Promise<{ tokens: EnrolmentToken[] }> {
+  return request('GET', `/organisations/${id(orgId)}/enrolment-tokens`);
+}
+
+export function createEnrolmentToken(
+  orgId: string,
+  body: NewEnrolmentToken,
+): Promise<CreatedEnrolmentToken> {
+  return request('POST', `/organisations/${id(orgId)}/enrolment-tokens`, { body });
+}
+
+export function revokeEnrolmentToken(orgId: string, tokenId: string): Promise<void> {
+  return request('DELETE', `/organisations/${id(orgId)}/enrolment-tokens/${id(tokenId)}`);
+}
+
+export function listDevices(orgId: string): Promise<{ devices: Device[] }> {
+  return request('GET', `/organisations/${id(orgId)}/devices`);
+}
+
+export function getDevice(orgId: string, deviceId: string): Promise<Device> {
+  return request('GET', `/organisations/${id(orgId)}/devices/${id(deviceId)}`);
+}
+
+/**
+ * Quarantines, releases or revokes a device; answers with the device as it now is.
+ * The routes take no body, so none is sent (Fastify refuses an empty body labelled JSON).
+ */
+export function setDeviceStatus(
+  orgId: string,
+  deviceId: string,
+  action: DeviceAction,
+): Promise<Device> {
+  return request('POST', `/organisations/${id(orgId)}/devices/${id(deviceId)}/${action}`);
+}
+
+/** Where gateways enrol (EST, RFC 7030): this server's origin, as the browser reached it. */
+export function estBaseUrl(): string {
+  return `${location.origin}/.well-known/est`;
 }
 
 /** The link a person opens to set their password: the token stays in the fragment. */

@@ -104,3 +104,74 @@ export interface CreatedApiToken extends ApiToken {
   /** The secret `vgl_pat_…`; shown once, never retrievable again. */
   token: string;
 }
+
+/** docs/devices.md: active; quarantined (may only check in and fetch updates); revoked (refused, in the CRL). */
+export type DeviceStatus = 'active' | 'quarantined' | 'revoked';
+
+/** What an operator may do to a device: `POST /devices/:deviceId/<action>`. */
+export type DeviceAction = 'quarantine' | 'release' | 'revoke';
+
+export interface Device {
+  id: string;
+  organisationId: string;
+  model: string;
+  hardwareRevision: string | null;
+  /** The `serialNumber` attribute of the enrolment CSR's subject, when the gateway set one. */
+  serialNumber: string | null;
+  site: string | null;
+  status: DeviceStatus;
+  /** Serial number of the current device certificate (hex). */
+  certSerial: string;
+  certNotAfter: number;
+  hardwareAttested: boolean;
+  /** Reported at check-in; null until the first one. */
+  softwareVersion: string | null;
+  lastSeenAt: number | null;
+  enrolledAt: number;
+}
+
+/** An organisation's device CA, for people who pin its certificates. */
+export interface DeviceCa {
+  issuingCertificatePem: string;
+  rootCertificatePem: string;
+  /** Lower-case hex SHA-256 of the DER certificate. */
+  issuingFingerprintSha256: string;
+  rootFingerprintSha256: string;
+  issuingNotAfter: number;
+}
+
+export interface DeviceModel {
+  id: string;
+  name: string;
+  attestationRequired: boolean;
+  vendorRootsPem: string[];
+  createdAt: number;
+}
+
+export interface EnrolmentToken {
+  id: string;
+  organisationId: string;
+  name: string;
+  model: string;
+  site: string | null;
+  usesTotal: number;
+  usesRemaining: number;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface NewEnrolmentToken {
+  name: string;
+  model: string;
+  site?: string;
+  /** Devices it may enrol: 1 to 10 000. */
+  count: number;
+  /** 1 to 720 (30 days). */
+  expiresInHours: number;
+}
+
+export interface CreatedEnrolmentToken extends EnrolmentToken {
+  /** The secret `vgl_enrol_…`; shown once, never retrievable again. */
+  token: string;
+}

@@ -19,6 +19,9 @@ export function describeError(error: ApiError): string {
     }
     case 'ERR_AUTH_ONE_TIME_TOKEN_INVALID':
       return 'This link is unknown, already used or expired. Ask an admin of your organisation for a new one.';
+    case 'ERR_DEVICE_CA_MISSING':
+      // Not a fault: a step nobody has taken yet. Pages that expect it show it as a note instead.
+      return 'No device CA yet: an operator runs “vigil ca init” on the server.';
     case 'ERR_SETUP_TOKEN_INVALID':
       return 'The setup token is wrong, used or expired. Use the setup link printed when the server started.';
     default:

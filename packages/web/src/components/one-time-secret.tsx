@@ -7,6 +7,8 @@ interface OneTimeSecretProps {
   /** Why it is shown only once and what to do with it. */
   readonly warning: ReactNode;
   readonly testId?: string;
+  /** What to do with it, shown under the copy button (e.g. how a device uses a token). */
+  readonly children?: ReactNode;
   /** Offered as "Done": the secret disappears for good. */
   readonly onDone?: () => void;
 }
@@ -16,7 +18,14 @@ interface OneTimeSecretProps {
  * read-only field to select, a copy button and a warning that it cannot be
  * shown again.
  */
-export function OneTimeSecret({ label, value, warning, testId, onDone }: OneTimeSecretProps) {
+export function OneTimeSecret({
+  label,
+  value,
+  warning,
+  testId,
+  children,
+  onDone,
+}: OneTimeSecretProps) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
   const [copyStatus, setCopyStatus] = useState('');
@@ -61,6 +70,7 @@ export function OneTimeSecret({ label, value, warning, testId, onDone }: OneTime
       <p role="status" className="hint">
         {copyStatus}
       </p>
+      {children}
       {onDone ? (
         <button type="button" className="secondary" onClick={onDone}>
           Done

@@ -12,6 +12,7 @@ const KIND_LABELS: Record<string, string> = {
 export function HomePage() {
   const me = useMe();
   const admin = me.memberships.some((m) => can(m.role, 'users:manage'));
+  const devices = me.memberships.some((m) => can(m.role, 'devices:read'));
   return (
     <>
       <PageHeading>Welcome, {me.user.name}</PageHeading>
@@ -21,6 +22,12 @@ export function HomePage() {
           Devices, releases, software bills of materials and telemetry will be listed here as they
           are added to Vigil.
         </p>
+        {devices ? (
+          <p>
+            Enrolled gateways and their enrolment tokens are on the{' '}
+            <Link to="/devices">Devices</Link> page.
+          </p>
+        ) : null}
         {admin ? (
           <p>
             Meanwhile, invite your team on the <Link to="/users">Users</Link> page.
