@@ -16,6 +16,8 @@ export interface BenchServer {
   readonly dataDir: string;
   /** `https://127.0.0.1:<port>`: the address the listener is bound to. */
   readonly baseUrl: string;
+  /** `https://127.0.0.1:<port>` of the device listener (mutual TLS, a device certificate required). */
+  readonly deviceUrl: string;
   /** The development CA's certificate (PEM), to verify the server as a client should. */
   readonly ca: string;
   readonly organisationId: string;
@@ -27,6 +29,11 @@ export interface BenchServer {
     role: Exclude<Role, 'admin' | 'security-engineer'>,
     email: string,
   ): Promise<BenchPerson>;
+  /**
+   * An enrolment token with `count` uses for model `bench-gateway`, valid an hour. The first
+   * call creates the organisation's device CA (root and issuing, as `vigil ca init` does).
+   */
+  createEnrolmentToken(count: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -43,6 +50,7 @@ export interface BenchServerOptions {
 }
 
 const ADMIN_PASSWORD = 'a long admin passphrase 42';
+const ROOT_CA_PASSPHRASE = 'a long bench root CA passphrase';
 const PERSON_PASSWORD = 'correct horse battery staple 7';
 const CONTEXT = systemContext('bench');
 const OPERATOR = { kind: 'operator', userId: null, memberships: [] } as const;
@@ -52,8 +60,10 @@ const OPERATOR = { kind: 'operator', userId: null, memberships: [] } as const;
  * CA, argon2id at OWASP parameters, every plugin and route) on a free
  * loopback port in a fresh temporary data directory, then completes first-run
  * setup and issues an API token. The per-address rate limit is lifted so the
- * benchmark measures the server, not the limiter; the per-route limit of
- * sign-in (30 a minute) stays, as in production.
+ * benchmark measures the server, not the limiter; the per-route limits of
+ * sign-in (30 a minute) and EST (120 a minute) stay, as in production. The
+ * device listener gets a free port too, so a benchmark never collides with a
+ * server on the default 8444.
  */
 export async function startBenchServer(options: BenchServerOptions = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(options.dataRoot ?? tmpdir(), 'vigil-bench-'));
@@ -63,6 +73,7 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
       env: {
         VIGIL_DATA_DIR: dataDir,
         VIGIL_HTTPS_PORT: '0',
+        VIGIL_DEVICE_PORT: '0',
         VIGIL_LOG_LEVEL: 'silent',
         VIGIL_RATE_LIMIT_PER_MINUTE: '100000000',
       },
@@ -72,6 +83,10 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
     const address = running.app.server.address();
     if (typeof address !== 'object' || address === null) {
       throw new Error('The server is not listening on a TCP port.');
+    }
+    const deviceAddress = running.deviceApp.server.address();
+    if (typeof deviceAddress !== 'object' || deviceAddress === null) {
+      throw new Error('The device listener is not listening on a TCP port.');
     }
     if (running.setupToken === null) throw new Error('A fresh data directory should need setup.');
 
@@ -97,10 +112,12 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
       CONTEXT,
     );
 
+    let deviceCa: Promise<unknown> | undefined;
     return {
       server: running,
       dataDir,
       baseUrl: `https://127.0.0.1:${address.port}`,
+      deviceUrl: `https://127.0.0.1:${deviceAddress.port}`,
       ca: readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8'),
       organisationId,
       adminUserId,
@@ -117,6 +134,22 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
         }
         await running.services.passwords.activate(activationToken, PERSON_PASSWORD, CONTEXT);
         return { userId: user.id, email, password: PERSON_PASSWORD };
+      },
+      async createEnrolmentToken(count) {
+        deviceCa ??= running.services.deviceCas.initialise(
+          OPERATOR,
+          organisationId,
+          ROOT_CA_PASSPHRASE,
+          CONTEXT,
+        );
+        await deviceCa;
+        const { token } = await running.services.enrolment.createToken(
+          OPERATOR,
+          organisationId,
+          { name: 'bench', model: 'bench-gateway', count, expiresInHours: 1 },
+          CONTEXT,
+        );
+        return token;
       },
       async close() {
         try {

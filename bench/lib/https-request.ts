@@ -9,6 +9,9 @@ export interface HttpsRequestOptions {
   readonly agent?: https.Agent;
   /** PEM of the CA that signed the server certificate (Vigil's development CA). */
   readonly ca?: string;
+  /** Client certificate and its private key (PEM), for a listener that requires mutual TLS. */
+  readonly cert?: string;
+  readonly key?: string;
   /** Source address to bind, e.g. `127.0.0.7` (any 127.0.0.0/8 address works on Linux). */
   readonly localAddress?: string;
   /** Milliseconds before the request is abandoned. Default 10 000. */
@@ -50,6 +53,9 @@ export function httpsRequest(
         headers,
         ...(options.agent ? { agent: options.agent } : {}),
         ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.cert !== undefined && options.key !== undefined
+          ? { cert: options.cert, key: options.key }
+          : {}),
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       },
       (response) => {

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { assertLoopback, httpsRequest } from './https-request.js';
+import { assertLoopback, httpsRequest, type HttpsRequestOptions } from './https-request.js';
 import { summariseLatency, type LatencySummary } from './stats.js';
 
 export interface LoadOptions {
@@ -19,6 +19,27 @@ export interface LoadOptions {
   readonly maxRequests?: number;
   /** PEM of the CA that signed the server certificate. */
   readonly ca?: string;
+  /** Client certificate and key (PEM) every connection presents: mutual TLS, e.g. a device's. */
+  readonly cert?: string;
+  readonly key?: string;
+  /**
+   * Source addresses (`127.0.0.N`): connection i binds `localAddresses[i % length]`, to stay
+   * under a per-address rate limit honestly. Default: whatever the system picks.
+   */
+  readonly localAddresses?: readonly string[];
+  /**
+   * Distinct request bodies, each sent once (e.g. CSRs, which cannot be replayed): connection
+   * i sends bodies i, i + connections, i + 2 × connections, …, so each connection (and its
+   * source address) sends a known number. The run ends with the last answer; `body` and
+   * `maxRequests` are ignored. Bodies sent during a warm-up are not measured, so runs with
+   * bodies normally use `primePath` and no warm-up.
+   */
+  readonly bodies?: readonly string[];
+  /**
+   * A path every connection GETs once before the clock starts, so its TLS handshake is not
+   * measured; it must answer 2xx. Default: none.
+   */
+  readonly primePath?: string;
   /** The status a successful answer has; any other counts as an error. Default 200. */
   readonly expectStatus?: number;
 }
@@ -58,65 +79,107 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const connections = clamp(options.connections ?? 16, 1, LIMITS.connections);
   const durationMs = clamp(options.durationMs ?? 3_000, 1, LIMITS.durationMs);
   const warmupMs = clamp(options.warmupMs ?? 0, 0, LIMITS.warmupMs);
-  const maxRequests = clamp(options.maxRequests ?? LIMITS.maxRequests, 1, LIMITS.maxRequests);
+  const bodies = options.bodies;
+  if (bodies?.length === 0) throw new RangeError('bodies, when given, must not be empty.');
+  const maxRequests = bodies
+    ? Math.min(bodies.length, LIMITS.maxRequests)
+    : clamp(options.maxRequests ?? LIMITS.maxRequests, 1, LIMITS.maxRequests);
   const expectStatus = options.expectStatus ?? 200;
+  const addresses = options.localAddresses ?? [];
+  for (const address of addresses) {
+    if (!/^127\.\d+\.\d+\.\d+$/.test(address)) {
+      throw new RangeError(`Source addresses must be loopback (127.0.0.0/8), not ${address}.`);
+    }
+  }
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: connections,
     maxFreeSockets: connections,
   });
-
-  const start = performance.now();
-  const windowStart = start + warmupMs;
-  const windowEnd = windowStart + durationMs;
-  const latencies: number[] = [];
-  let started = 0;
-  let errors = 0;
-  let firstError: string | null = null;
-  let lastCompletion = windowStart;
-
-  const loop = async (): Promise<void> => {
-    while (started < maxRequests && performance.now() < windowEnd) {
-      started++;
-      const t0 = performance.now();
-      let ok = false;
-      try {
-        const response = await httpsRequest(url, {
-          method: options.method ?? 'GET',
-          agent,
-          ...(options.headers ? { headers: options.headers } : {}),
-          ...(options.body !== undefined ? { body: options.body } : {}),
-          ...(options.ca ? { ca: options.ca } : {}),
-        });
-        ok = response.status === expectStatus;
-        if (!ok) firstError ??= `HTTP ${response.status}: ${response.body.slice(0, 200)}`;
-      } catch (error) {
-        firstError ??= error instanceof Error ? error.message : String(error);
-      }
-      const t1 = performance.now();
-      if (t1 < windowStart || t1 > windowEnd) continue;
-      lastCompletion = t1;
-      if (ok) latencies.push(t1 - t0);
-      else errors++;
-    }
+  /** What every request of connection `i` shares: agent, trust, client certificate, source. */
+  const connectionOptions = (i: number): HttpsRequestOptions => {
+    const localAddress = addresses[i % Math.max(addresses.length, 1)];
+    return {
+      agent,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.cert !== undefined && options.key !== undefined
+        ? { cert: options.cert, key: options.key }
+        : {}),
+      ...(localAddress ? { localAddress } : {}),
+    };
   };
 
   try {
-    await Promise.all(Array.from({ length: connections }, loop));
+    if (options.primePath !== undefined) {
+      const primeUrl = new URL(options.primePath, url);
+      await Promise.all(
+        Array.from({ length: connections }, async (_, i) => {
+          const r = await httpsRequest(primeUrl, connectionOptions(i));
+          if (r.status < 200 || r.status > 299) {
+            throw new Error(`Priming ${primeUrl.pathname} answered HTTP ${r.status}.`);
+          }
+        }),
+      );
+    }
+
+    const start = performance.now();
+    const windowStart = start + warmupMs;
+    const windowEnd = windowStart + durationMs;
+    const latencies: number[] = [];
+    let started = 0;
+    let errors = 0;
+    let firstError: string | null = null;
+    let lastCompletion = windowStart;
+
+    const loop = async (connection: number): Promise<void> => {
+      const shared = connectionOptions(connection);
+      let sent = 0;
+      while (started < maxRequests && performance.now() < windowEnd) {
+        let body = options.body;
+        if (bodies) {
+          const index = connection + sent * connections;
+          if (index >= bodies.length) break;
+          body = bodies[index];
+        }
+        sent++;
+        started++;
+        const t0 = performance.now();
+        let ok = false;
+        try {
+          const response = await httpsRequest(url, {
+            ...shared,
+            method: options.method ?? 'GET',
+            ...(options.headers ? { headers: options.headers } : {}),
+            ...(body !== undefined ? { body } : {}),
+          });
+          ok = response.status === expectStatus;
+          if (!ok) firstError ??= `HTTP ${response.status}: ${response.body.slice(0, 200)}`;
+        } catch (error) {
+          firstError ??= error instanceof Error ? error.message : String(error);
+        }
+        const t1 = performance.now();
+        if (t1 < windowStart || t1 > windowEnd) continue;
+        lastCompletion = t1;
+        if (ok) latencies.push(t1 - t0);
+        else errors++;
+      }
+    };
+
+    await Promise.all(Array.from({ length: connections }, (_, i) => loop(i)));
+    // When maxRequests (or the last body) ends the run early, the window is as long as the answers it saw.
+    const observedMs =
+      started >= maxRequests ? Math.max(lastCompletion - windowStart, 1) : durationMs;
+    return {
+      requests: latencies.length,
+      errors,
+      durationMs: observedMs,
+      rps: (latencies.length * 1000) / observedMs,
+      latency: summariseLatency(latencies),
+      firstError,
+    };
   } finally {
     agent.destroy();
   }
-  // When maxRequests ends the run early, the window is as long as the answers it saw.
-  const observedMs =
-    started >= maxRequests ? Math.max(lastCompletion - windowStart, 1) : durationMs;
-  return {
-    requests: latencies.length,
-    errors,
-    durationMs: observedMs,
-    rps: (latencies.length * 1000) / observedMs,
-    latency: summariseLatency(latencies),
-    firstError,
-  };
 }
 
 function clamp(value: number, min: number, max: number): number {

@@ -4,7 +4,11 @@ import type { ServerOptions as HttpsOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { VigilError } from '@vigil/core';
 import { deviceRoutes } from '../routes/device-api-routes.js';
-import type { DevicePrincipal } from '../services/device-service.js';
+import {
+  readPresentedCertificate,
+  type DevicePrincipal,
+  type PresentedCertificate,
+} from '../services/device-service.js';
 import type { Services } from '../services/index.js';
 import { requestContext } from './authentication.js';
 import { sendProblem } from './problem.js';

@@ -4,6 +4,7 @@ import {
   deviceIdOf,
   issueDeviceCertificate,
   parseCsr,
+  type CertificateFacts,
   type IssuedCertificate,
 } from '../pki/index.js';
 import type { DeviceRow, DeviceStatus } from '../store/device-store.js';
@@ -22,7 +23,23 @@ export interface DevicePrincipal {
   readonly certSubject: string;
   readonly certNotBefore: number;
   readonly certNotAfter: number;
+  /** As last recorded: check-in skips writing what has not changed. */
+  readonly lastSeenAt: number | null;
+  readonly softwareVersion: string | null;
 }
+
+/** What a client certificate says, read once per TLS connection (parsing costs more than the checks). */
+export interface PresentedCertificate {
+  readonly facts: CertificateFacts;
+  readonly deviceId: string | null;
+}
+
+export function readPresentedCertificate(certificateDer: Uint8Array): PresentedCertificate {
+  return { facts: certificateFacts(certificateDer), deviceId: deviceIdOf(certificateDer) };
+}
+
+/** Last-seen is kept to the minute, so a chatty gateway does not cost a durable write per check-in. */
+export const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 export interface DeviceServiceDeps {
   readonly store: Store;
@@ -148,6 +165,8 @@ export class DeviceService {
       certSubject: facts.subject,
       certNotBefore: facts.notBefore.getTime(),
       certNotAfter: facts.notAfter.getTime(),
+      lastSeenAt: device.lastSeenAt,
+      softwareVersion: device.softwareVersion,
     };
   }
 
@@ -161,10 +180,11 @@ export class DeviceService {
     certificateExpiresAt: number;
     renewAfter: number;
   }> {
-    await this.deps.store.updateDevice(device.deviceId, {
-      lastSeenAt: this.deps.clock.now(),
-      softwareVersion,
-    });
+    const now = this.deps.clock.now();
+    const stale = device.lastSeenAt === null || now - device.lastSeenAt >= LAST_SEEN_RESOLUTION_MS;
+    if (stale || softwareVersion !== device.softwareVersion) {
+      await this.deps.store.updateDevice(device.deviceId, { lastSeenAt: now, softwareVersion });
+    }
     const lifetime = device.certNotAfter - device.certNotBefore;
     return {
       deviceId: device.deviceId,
