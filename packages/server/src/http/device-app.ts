@@ -56,16 +56,22 @@ export async function buildDeviceApp(deps: DeviceAppDeps): Promise<FastifyInstan
   );
   app.decorateRequest('device', null);
 
+  // A certificate cannot change within a TLS connection (renegotiation is off, see tls-options.ts),
+  // so it is read once per connection;
+  // the registry checks (revocation, quarantine, superseded) still run on every request.
+  const presentedOn = new WeakMap<object, PresentedCertificate>();
   app.addHook('onRequest', async (request) => {
     const socket = request.raw.socket as Partial<TLSSocket>;
-    const certificate = socket.getPeerCertificate?.(false);
-    if (!socket.authorized || !certificate?.raw) {
-      throw new VigilError('ERR_DEVICE_UNKNOWN', 'Present the device certificate (mutual TLS).');
+    let presented = presentedOn.get(socket);
+    if (!presented) {
+      const certificate = socket.getPeerCertificate?.(false);
+      if (!socket.authorized || !certificate?.raw) {
+        throw new VigilError('ERR_DEVICE_UNKNOWN', 'Present the device certificate (mutual TLS).');
+      }
+      presented = readPresentedCertificate(new Uint8Array(certificate.raw));
+      presentedOn.set(socket, presented);
     }
-    request.device = await deps.services.devices.authenticate(
-      new Uint8Array(certificate.raw),
-      requestContext(request),
-    );
+    request.device = await deps.services.devices.authenticate(presented, requestContext(request));
   });
 
   await app.register(deviceRoutes(deps.services));

@@ -121,12 +121,11 @@ export class DeviceService {
    * and neither it nor the device may be revoked.
    */
   async authenticate(
-    certificateDer: Uint8Array,
+    presented: PresentedCertificate,
     context: RequestContext,
   ): Promise<DevicePrincipal> {
     const { store } = this.deps;
-    const facts = certificateFacts(certificateDer);
-    const deviceId = deviceIdOf(certificateDer);
+    const { facts, deviceId } = presented;
     const device = deviceId ? await store.getDevice(deviceId) : undefined;
     const record = await store.getDeviceCertificate(facts.serialNumber);
     if (!device || record?.deviceId !== device.id) {
