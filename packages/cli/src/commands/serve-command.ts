@@ -30,8 +30,9 @@ function printBanner(cli: CliContext, config: VigilConfig, server: RunningServer
     server.setupToken === null
       ? null
       : { link: setupLink(url, server.setupToken), token: server.setupToken };
-  cli.out.result({ url, caCertPath, caFingerprint: server.caFingerprint, setup }, () => {
-    const lines = [`Vigil is running at ${url}`];
+  const { deviceUrl } = server;
+  cli.out.result({ url, deviceUrl, caCertPath, caFingerprint: server.caFingerprint, setup }, () => {
+    const lines = [`Vigil is running at ${url}`, `Device API (mutual TLS) at ${deviceUrl}`];
     if (caCertPath !== null) {
       lines.push(
         '',
