@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openWatchedPage, skipWithoutChromium, type WatchedPage } from './browser-harness.js';
 import { totpAt } from '@vigil/core';
 import { createTempDir, startTestServer } from '@vigil/testkit';
 import type { StartedTestServer, TempDir } from '@vigil/testkit';
@@ -27,14 +25,7 @@ import { httpsCall } from '../devices/wire.js';
  * /tmp/vigil-devices.png and /tmp/vigil-devices-token.png.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_INDEX = fileURLToPath(new URL('../../../web/dist/index.html', import.meta.url));
-const requireChromium = process.env['VIGIL_TEST_REQUIRE_CHROMIUM'] === '1';
 const screenshots = process.env['VIGIL_SCREENSHOTS'] === '1';
-const skip =
-  !existsSync(CHROMIUM) && !requireChromium
-    ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); set VIGIL_TEST_REQUIRE_CHROMIUM=1 to make this a failure`
-    : false;
 
 /** Who `manufacturer()` of the test kit sets up: an admin, so MFA is mandatory. */
 const OPERATOR = {
@@ -74,16 +65,15 @@ interface EnrolledGateway {
   readonly keyPem: string;
 }
 
-describe('the Devices page in a browser', { skip }, () => {
+describe('the Devices page in a browser', { skip: skipWithoutChromium }, () => {
   let server: StartedTestServer;
   let dir: TempDir;
-  let browser: Browser;
-  let context: BrowserContext;
+  let watched: WatchedPage | undefined;
   let page: Page;
   let first: EnrolledGateway;
   let shownToken = '';
   /** Console errors, uncaught exceptions and CSP violations the page reported. */
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   /** What a gateway does (docs/devices.md "Enrolment"): its own key, a CSR, EST simpleenroll. */
   async function enrol(token: string, serialNumber: string): Promise<EnrolledGateway> {
@@ -123,14 +113,6 @@ describe('the Devices page in a browser', { skip }, () => {
   }
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `VIGIL_TEST_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing: apt-get install chromium`,
-    );
-    assert.ok(
-      existsSync(WEB_INDEX),
-      `${WEB_INDEX} is missing: build the web app first (npm run build -w @vigil/web)`,
-    );
     server = await startTestServer();
     dir = await createTempDir('vigil-devices-page-');
     const organisationId = await server.manufacturer();
@@ -167,37 +149,12 @@ describe('the Devices page in a browser', { skip }, () => {
       });
     }
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-GB' });
-    // CSP violations also reach the console, but this names the directive and the blocked
-    // resource. (A string: this file is compiled without the DOM library.)
-    await context.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (event) => {
-        console.error('CSP violation: ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline code'));
-      });`,
-    });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));
+    watched = await openWatchedPage();
+    ({ page, problems } = watched);
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
+    await watched?.close();
     await server?.close();
     await dir?.remove();
   });

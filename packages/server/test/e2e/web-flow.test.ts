@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openWatchedPage, skipWithoutChromium, type WatchedPage } from './browser-harness.js';
 import { totpAt } from '@vigil/core';
 import { startTestServer } from '@vigil/testkit';
 
@@ -19,14 +17,7 @@ import { startTestServer } from '@vigil/testkit';
  * /tmp/vigil-home.png and /tmp/vigil-users.png for a person to look at.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_INDEX = fileURLToPath(new URL('../../../web/dist/index.html', import.meta.url));
-const requireChromium = process.env['VIGIL_TEST_REQUIRE_CHROMIUM'] === '1';
 const screenshots = process.env['VIGIL_SCREENSHOTS'] === '1';
-const skip =
-  !existsSync(CHROMIUM) && !requireChromium
-    ? `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); set VIGIL_TEST_REQUIRE_CHROMIUM=1 to make this a failure`
-    : false;
 
 const ADMIN = {
   organisation: 'Example Medical Devices Ltd',
@@ -44,136 +35,106 @@ interface TestServer {
 
 const CLINICIAN = { name: 'Chidi Clinician', email: 'chidi.clinician@example.org' };
 
-describe('the web app in a browser, from first run to inviting a colleague', { skip }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  /** Console errors, uncaught exceptions and CSP violations the page reported. */
-  const problems: string[] = [];
+describe(
+  'the web app in a browser, from first run to inviting a colleague',
+  { skip: skipWithoutChromium },
+  () => {
+    let server: TestServer;
+    let watched: WatchedPage | undefined;
+    let page: Page;
+    /** Console errors, uncaught exceptions and CSP violations the page reported. */
+    let problems: string[] = [];
 
-  before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `VIGIL_TEST_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing: apt-get install chromium`,
-    );
-    assert.ok(
-      existsSync(WEB_INDEX),
-      `${WEB_INDEX} is missing: build the web app first (npm run build -w @vigil/web)`,
-    );
-    server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    before(async () => {
+      server = await startTestServer();
+      watched = await openWatchedPage();
+      ({ page, problems } = watched);
     });
-    context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-GB' });
-    // CSP violations also reach the console, but this names the directive and the blocked
-    // resource. (A string: this file is compiled without the DOM library.)
-    await context.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (event) => {
-        console.error('CSP violation: ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline code'));
-      });`,
+
+    after(async () => {
+      await watched?.close();
+      await server?.close();
     });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+
+    function heading(name: string | RegExp) {
+      return page.getByRole('heading', { level: 1, name });
+    }
+
+    function assertNoPageProblems() {
+      assert.deepEqual(problems, [], 'the page reported errors');
+    }
+
+    it('completes first-run setup from the setup link', async () => {
+      await page.goto(`${server.url}/setup#token=${server.setupToken}`);
+      await heading('Set up Vigil').waitFor();
+      assert.equal(await page.getByLabel('Setup token').inputValue(), server.setupToken);
+      // The token is taken out of the address bar once read.
+      assert.equal(new URL(page.url()).hash, '');
+
+      await page.getByLabel('Organisation name').fill(ADMIN.organisation);
+      await page.getByLabel('Your name').fill(ADMIN.name);
+      await page.getByLabel('Email').fill(ADMIN.email);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+      await page.getByLabel('Confirm password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Set up Vigil' }).click();
+
+      await heading('Sign in').waitFor();
+      await page.getByText('Vigil is set up.').waitFor();
+      assertNoPageProblems();
     });
-    page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));
-  });
 
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.close();
-  });
+    it('signs the admin in and asks for an authenticator, which admins must use', async () => {
+      await page.getByLabel('Email').fill(ADMIN.email);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByLabel('Password').press('Enter');
 
-  function heading(name: string | RegExp) {
-    return page.getByRole('heading', { level: 1, name });
-  }
+      await heading('Set up two-step verification').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/enrol-mfa');
+      assertNoPageProblems();
+    });
 
-  function assertNoPageProblems() {
-    assert.deepEqual(problems, [], 'the page reported errors');
-  }
+    it('confirms the TOTP enrolment with a code from the secret and reaches home', async () => {
+      const shown = await page.getByTestId('totp-secret').textContent();
+      const secret = (shown ?? '').replace(/\s+/g, '');
+      assert.match(secret, /^[A-Z2-7]{16,}$/, 'a base32 secret is shown');
 
-  it('completes first-run setup from the setup link', async () => {
-    await page.goto(`${server.url}/setup#token=${server.setupToken}`);
-    await heading('Set up Vigil').waitFor();
-    assert.equal(await page.getByLabel('Setup token').inputValue(), server.setupToken);
-    // The token is taken out of the address bar once read.
-    assert.equal(new URL(page.url()).hash, '');
+      await page.getByLabel('6-digit code from your app').fill(totpAt(secret, Date.now()));
+      await page.getByRole('button', { name: 'Confirm' }).click();
 
-    await page.getByLabel('Organisation name').fill(ADMIN.organisation);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByLabel('Confirm password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Set up Vigil' }).click();
+      await heading(`Welcome, ${ADMIN.name}`).waitFor();
+      await page.getByText('Your fleet will appear here').waitFor();
+      await page.getByRole('cell', { name: ADMIN.organisation }).waitFor();
+      if (screenshots) await page.screenshot({ path: '/tmp/vigil-home.png', fullPage: true });
+      assertNoPageProblems();
+    });
 
-    await heading('Sign in').waitFor();
-    await page.getByText('Vigil is set up.').waitFor();
-    assertNoPageProblems();
-  });
+    it('adds a clinician on the Users page and shows their one-time activation link', async () => {
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Users' })
+        .click();
+      await heading('Users').waitFor();
+      await page.getByRole('cell', { name: ADMIN.email }).waitFor();
 
-  it('signs the admin in and asks for an authenticator, which admins must use', async () => {
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByLabel('Password').press('Enter');
+      const form = page.getByRole('region', { name: 'Add person' });
+      await form.getByLabel('Email').fill(CLINICIAN.email);
+      await form.getByLabel('Name').fill(CLINICIAN.name);
+      await form.getByLabel('Role').selectOption('clinician');
+      await form.getByRole('button', { name: 'Add person' }).click();
 
-    await heading('Set up two-step verification').waitFor();
-    assert.equal(new URL(page.url()).pathname, '/enrol-mfa');
-    assertNoPageProblems();
-  });
+      const link = await page.getByTestId('activation-link').inputValue();
+      assert.ok(link.startsWith(`${server.url}/activate#token=`), `activation link: ${link}`);
+      await page.getByRole('cell', { name: CLINICIAN.email }).waitFor();
+      if (screenshots) await page.screenshot({ path: '/tmp/vigil-users.png', fullPage: true });
+      assertNoPageProblems();
+    });
 
-  it('confirms the TOTP enrolment with a code from the secret and reaches home', async () => {
-    const shown = await page.getByTestId('totp-secret').textContent();
-    const secret = (shown ?? '').replace(/\s+/g, '');
-    assert.match(secret, /^[A-Z2-7]{16,}$/, 'a base32 secret is shown');
-
-    await page.getByLabel('6-digit code from your app').fill(totpAt(secret, Date.now()));
-    await page.getByRole('button', { name: 'Confirm' }).click();
-
-    await heading(`Welcome, ${ADMIN.name}`).waitFor();
-    await page.getByText('Your fleet will appear here').waitFor();
-    await page.getByRole('cell', { name: ADMIN.organisation }).waitFor();
-    if (screenshots) await page.screenshot({ path: '/tmp/vigil-home.png', fullPage: true });
-    assertNoPageProblems();
-  });
-
-  it('adds a clinician on the Users page and shows their one-time activation link', async () => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Users' })
-      .click();
-    await heading('Users').waitFor();
-    await page.getByRole('cell', { name: ADMIN.email }).waitFor();
-
-    const form = page.getByRole('region', { name: 'Add person' });
-    await form.getByLabel('Email').fill(CLINICIAN.email);
-    await form.getByLabel('Name').fill(CLINICIAN.name);
-    await form.getByLabel('Role').selectOption('clinician');
-    await form.getByRole('button', { name: 'Add person' }).click();
-
-    const link = await page.getByTestId('activation-link').inputValue();
-    assert.ok(link.startsWith(`${server.url}/activate#token=`), `activation link: ${link}`);
-    await page.getByRole('cell', { name: CLINICIAN.email }).waitFor();
-    if (screenshots) await page.screenshot({ path: '/tmp/vigil-users.png', fullPage: true });
-    assertNoPageProblems();
-  });
-
-  it('signs out to the sign-in page', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await heading('Sign in').waitFor();
-    await page.getByText('You have signed out.').waitFor();
-    assert.equal(new URL(page.url()).pathname, '/sign-in');
-    assertNoPageProblems();
-  });
-});
+    it('signs out to the sign-in page', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await heading('Sign in').waitFor();
+      await page.getByText('You have signed out.').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/sign-in');
+      assertNoPageProblems();
+    });
+  },
+);
