@@ -191,6 +191,142 @@ export const ERROR_CODES = {
     status: 403,
     title: 'The attestation nonce is unknown, used or expired.',
   },
+
+  // Data protection (GDPR Art. 4(5) pseudonymisation, team keys, k-of-n recovery; @vigil/protect)
+  ERR_PROTECT_PARAMETERS_INVALID: {
+    status: 422,
+    title:
+      'A protection parameter is out of range (secret length, domain, version, epoch, threshold, key).',
+  },
+  ERR_PROTECT_DECRYPTION_FAILED: {
+    status: 400,
+    title: 'The JWE is malformed, tampered with, or cannot be opened with this key.',
+  },
+  ERR_PROTECT_ALGORITHM_REFUSED: {
+    status: 400,
+    title: 'The JWE uses a key-management or content-encryption algorithm that is not allowed.',
+  },
+  ERR_PROTECT_NOT_A_RECIPIENT: {
+    status: 403,
+    title: 'The JWE is not addressed to this key (e.g. a member removed before this epoch).',
+  },
+  ERR_PROTECT_KEY_MISMATCH: {
+    status: 400,
+    title: 'The JWE belongs to another organisation, epoch or purpose than expected.',
+  },
+  ERR_PSEUDONYM_ID_INVALID: {
+    status: 422,
+    title: 'The patient identifier is empty or too long after normalisation.',
+  },
+  ERR_PSEUDONYM_TABLE_INVALID: {
+    status: 400,
+    title: 'The pseudonym table is malformed, or a pseudonym would map to two patients.',
+  },
+  ERR_RECOVERY_SHARE_MALFORMED: {
+    status: 400,
+    title: 'The text is not a vigil-share:v1 recovery share.',
+  },
+  ERR_RECOVERY_SHARE_CHECKSUM: {
+    status: 400,
+    title: 'The recovery share checksum does not match (typing or copying error).',
+  },
+  ERR_RECOVERY_SHARE_DUPLICATE: {
+    status: 400,
+    title: 'The same recovery share was presented twice.',
+  },
+  ERR_RECOVERY_SHARES_MIXED: {
+    status: 400,
+    title: 'The recovery shares come from different splits.',
+  },
+  ERR_RECOVERY_NOT_ENOUGH_SHARES: {
+    status: 400,
+    title: 'Fewer recovery shares than the threshold were presented.',
+  },
+  ERR_RECOVERY_KEY_MISMATCH: {
+    status: 400,
+    title: "The rebuilt key is not the organisation's recovery key (wrong or tampered shares).",
+  },
+  // FHIR readings (FHIR R4 Observation, vital-signs profile; LOINC codes, UCUM units)
+  ERR_FHIR_SCHEMA: {
+    status: 422,
+    title:
+      'The Observation does not conform to the FHIR R4 JSON schema, or lacks a 1..1 element (status).',
+  },
+  ERR_FHIR_SCHEMA_UNUSABLE: {
+    status: 500,
+    title: 'The FHIR R4 JSON schema given cannot be compiled (not the official fhir.schema.json?).',
+  },
+  ERR_FHIR_STATUS: {
+    status: 422,
+    title: 'The Observation status is not final, amended or corrected.',
+  },
+  ERR_FHIR_CATEGORY: { status: 422, title: 'The Observation is not in the vital-signs category.' },
+  ERR_FHIR_CODE: {
+    status: 422,
+    title:
+      'The Observation does not carry exactly one known vital-sign LOINC code (or components).',
+  },
+  ERR_FHIR_UNIT: {
+    status: 422,
+    title: 'The quantity does not use the UCUM unit expected for its LOINC code.',
+  },
+  ERR_FHIR_VALUE_RANGE: {
+    status: 422,
+    title: 'The value is missing, not a number, or outside the plausible range for its kind.',
+  },
+  ERR_FHIR_IDENTIFIER_NOT_PSEUDONYMOUS: {
+    status: 422,
+    title:
+      'The subject is not a Vigil pseudonym, or the Observation has an element that could carry identity.',
+  },
+  ERR_FHIR_DEVICE: {
+    status: 422,
+    title: "The Observation does not name the gateway's device as a urn:uuid identifier.",
+  },
+  ERR_FHIR_EFFECTIVE: {
+    status: 422,
+    title: 'effectiveDateTime is missing or not a full date-time with a time zone.',
+  },
+
+  // Key manifests (the care organisation's signed list of public keys; pinned signing key)
+  ERR_MANIFEST_MALFORMED: {
+    status: 400,
+    title: 'The key manifest is not a well-formed compact JWS with a valid payload.',
+  },
+  ERR_MANIFEST_ALGORITHM: {
+    status: 400,
+    title: 'The key manifest is not signed with ES256 (none, HMAC and others are refused).',
+  },
+  ERR_MANIFEST_UNKNOWN_KEY: {
+    status: 403,
+    title:
+      "The key manifest names a signing key other than the organisation's pinned key, or embeds one.",
+  },
+  ERR_MANIFEST_SIGNATURE: {
+    status: 403,
+    title: "The key manifest's signature does not verify with the pinned signing key.",
+  },
+  ERR_MANIFEST_ORGANISATION: {
+    status: 403,
+    title: 'The key manifest belongs to another organisation.',
+  },
+  ERR_MANIFEST_ROLLBACK: {
+    status: 409,
+    title: 'The key manifest version is not newer than the last one accepted (rollback or replay).',
+  },
+  ERR_MANIFEST_NOT_YET_VALID: {
+    status: 403,
+    title: 'The key manifest was issued in the future (beyond the allowed clock skew).',
+  },
+  ERR_MANIFEST_KEY_INVALID: {
+    status: 400,
+    title: 'A key in the manifest is not a P-256 ECDH public JWK (private members are refused).',
+  },
+  ERR_MANIFEST_SIGNING_KEY: {
+    status: 500,
+    title:
+      'The signing key given is not an ECDSA P-256 JWK of the right kind (private to sign, public to pin).',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

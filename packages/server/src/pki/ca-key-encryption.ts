@@ -70,10 +70,7 @@ export function encryptPrivateKeyPem(keyPem: string, passphrase: string): string
  */
 export function decryptPrivateKeyPem(encryptedPem: string, passphrase: string): string {
   // An unencrypted key would "decrypt" with any passphrase; refuse it outright.
-  if (
-    typeof encryptedPem !== 'string' ||
-    !encryptedPem.includes(ENCRYPTED_HEADER)
-  ) {
+  if (typeof encryptedPem !== 'string' || !encryptedPem.includes(ENCRYPTED_HEADER)) {
     throw new VigilError('ERR_CA_INVALID', 'Expected an "ENCRYPTED PRIVATE KEY" PEM.');
   }
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
