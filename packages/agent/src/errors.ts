@@ -40,6 +40,8 @@ export const AGENT_ERROR_CODES = [
   'ERR_AGENT_CERTIFICATE_MISMATCH',
   /** The certificate has expired: renewal is impossible, enrol again with a new token. */
   'ERR_AGENT_CERTIFICATE_EXPIRED',
+  /** The outbox is at its cap: the batch was not stored (nothing is dropped silently). */
+  'ERR_AGENT_QUEUE_FULL',
 ] as const;
 
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];

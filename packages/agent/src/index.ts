@@ -68,3 +68,21 @@ export {
   type RetryOptions,
 } from './renewal-policy.js';
 export type { Clock } from '@vigil/core';
+
+// Store-and-forward
+export { Outbox, type EnqueueMeta, type OutboxEntry, type OutboxOptions } from './queue/outbox.js';
+export {
+  OUTBOX_WARNING_FRACTION,
+  type OutboxAlarm,
+  type OutboxAlarmLevel,
+  type OutboxCap,
+} from './queue/outbox-cap.js';
+export {
+  Uploader,
+  type DrainResult,
+  type OutboxReader,
+  type SendBatch,
+  type UploadTimer,
+  type UploaderOptions,
+} from './queue/uploader.js';
+export { UPLOAD_RETRY, uploadRetryDelay, type UploadRetryOptions } from './queue/upload-backoff.js';

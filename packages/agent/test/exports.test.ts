@@ -15,7 +15,11 @@ const PUBLIC_VALUES = [
   'HttpsTransport',
   'MIN_PASSPHRASE_LENGTH',
   'MemoryStorage',
+  'OUTBOX_WARNING_FRACTION',
+  'Outbox',
   'RENEWAL_FRACTION',
+  'UPLOAD_RETRY',
+  'Uploader',
   'VigilAgent',
   'attestationHeaders',
   'attestationMessage',
@@ -28,6 +32,7 @@ const PUBLIC_VALUES = [
   'parseStoredIdentity',
   'renewAfter',
   'shouldRenew',
+  'uploadRetryDelay',
 ];
 
 describe('@vigil/agent exports', () => {
