@@ -81,3 +81,20 @@ export {
   type ManifestPins,
   type VerifyManifestOptions,
 } from './manifest/verify-manifest.js';
+export {
+  DATA_KEY_JWE_TYPE,
+  newDataKey,
+  unwrapDataKey,
+  type DataKey,
+  type DataKeyContext,
+  type NewDataKey,
+} from './batch/data-key.js';
+export {
+  BATCH_JWE_TYPE,
+  BATCH_JWS_TYPE,
+  structureOfBatch,
+  type BatchBinding,
+  type BatchStructure,
+} from './batch/batch-header.js';
+export { protectBatch, type BatchInput } from './batch/protect-batch.js';
+export { openBatch, type OpenBatchOptions, type OpenedBatch } from './batch/open-batch.js';

@@ -214,6 +214,32 @@ export const ERROR_CODES = {
     status: 400,
     title: 'The JWE belongs to another organisation, epoch or purpose than expected.',
   },
+  ERR_BATCH_MALFORMED: {
+    status: 400,
+    title: 'The telemetry batch is not a well-formed compact JWE with a valid header and payload.',
+  },
+  ERR_BATCH_KEY_UNKNOWN: {
+    status: 400,
+    title: 'The data key named by the batch (kid) is not known to the reader.',
+  },
+  ERR_BATCH_DECRYPTION_FAILED: {
+    status: 400,
+    title:
+      'The batch cannot be decrypted: wrong data key, or the ciphertext or header was altered.',
+  },
+  ERR_BATCH_SIGNATURE: {
+    status: 400,
+    title: "The batch is not signed with ES256 by the device's enrolled key.",
+  },
+  ERR_BATCH_BINDING: {
+    status: 400,
+    title:
+      'The signed batch disagrees with its header or the expected organisation, device or patient.',
+  },
+  ERR_BATCH_REPLAYED: {
+    status: 409,
+    title: "The batch's sequence number is not above the last one accepted from the device.",
+  },
   ERR_PSEUDONYM_ID_INVALID: {
     status: 422,
     title: 'The patient identifier is empty or too long after normalisation.',
