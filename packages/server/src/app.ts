@@ -134,7 +134,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const idleSeconds = config.sessionIdleMinutes * 60;
   await app.register(
     async (api) => {
-      await api.register(sessionRoutes(services, config.sessionAbsoluteHours * 3600));
+      await api.register(
+        sessionRoutes(
+          services,
+          config.sessionAbsoluteHours * 3600,
+          config.signInRateLimitPerMinute,
+        ),
+      );
       await api.register(meRoutes(services, idleSeconds));
       await api.register(organisationRoutes(services));
       await api.register(tokenRoutes(services));

@@ -31,6 +31,8 @@ export interface VigilConfig {
   readonly metricsPublic: boolean;
   /** Requests per minute per address on the public API. */
   readonly rateLimitPerMinute: number;
+  /** Sign-in, setup, activation and MFA attempts per minute per address. */
+  readonly signInRateLimitPerMinute: number;
   /** The address people use to reach the server, for links printed at start-up. */
   readonly publicUrl: string | null;
 }
@@ -154,6 +156,14 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: '600',
   },
   {
+    key: 'signInRateLimitPerMinute',
+    env: 'VIGIL_SIGN_IN_RATE_LIMIT_PER_MINUTE',
+    flag: '--sign-in-rate-limit-per-minute',
+    kind: 'int',
+    description: 'Sign-in, setup, activation and MFA attempts per minute per client address',
+    defaultText: '30',
+  },
+  {
     key: 'publicUrl',
     env: 'VIGIL_PUBLIC_URL',
     flag: '--public-url',
@@ -177,6 +187,7 @@ export const DEFAULT_CONFIG: VigilConfig = {
   sessionAbsoluteHours: 12,
   metricsPublic: false,
   rateLimitPerMinute: 600,
+  signInRateLimitPerMinute: 30,
   publicUrl: null,
 };
 
@@ -291,7 +302,12 @@ function validate(c: Record<string, unknown>): VigilConfig {
   if ((c['tlsCertPath'] === null) !== (c['tlsKeyPath'] === null)) {
     throw new VigilError('ERR_CONFIG_INVALID', 'Set both the TLS certificate and key, or neither.');
   }
-  for (const key of ['sessionIdleMinutes', 'sessionAbsoluteHours', 'rateLimitPerMinute'] as const) {
+  for (const key of [
+    'sessionIdleMinutes',
+    'sessionAbsoluteHours',
+    'rateLimitPerMinute',
+    'signInRateLimitPerMinute',
+  ] as const) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
       throw new VigilError('ERR_CONFIG_INVALID', `${key} must be a whole number ≥ 1.`);

@@ -16,10 +16,15 @@ import {
 } from './schemas.js';
 
 /** Sign-in (password, then TOTP), sign-out, first-run setup and activation links. */
-export function sessionRoutes(services: Services, cookieMaxAgeSeconds: number) {
+export function sessionRoutes(
+  services: Services,
+  cookieMaxAgeSeconds: number,
+  signInRateLimitPerMinute: number,
+) {
   return async function (app: FastifyInstance): Promise<void> {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
-    const sensitive = { rateLimit: { max: 30, timeWindow: 60_000 } };
+    // Per address, on top of per-account lockout: a hospital behind one NAT may need more.
+    const sensitive = { rateLimit: { max: signInRateLimitPerMinute, timeWindow: 60_000 } };
 
     function setSessionCookie(reply: FastifyReply, issued: IssuedSession) {
       // __Host- prefix: Secure, Path=/ and no Domain, so no subdomain can set or read it.

@@ -87,3 +87,28 @@ describe('lockout with exponential back-off', () => {
     });
   });
 });
+
+describe('the sign-in rate limit per address', () => {
+  it('is configurable, and refuses the attempt past it with ERR_REQUEST_RATE_LIMITED', async () => {
+    const t = await TestApp.create({ config: { 'sign-in-rate-limit-per-minute': '3' } });
+    try {
+      const attempt = (ip: string) =>
+        t.agent(ip).post('/api/v1/session', {
+          email: 'someone@example.org',
+          password: 'not a real password',
+        });
+      for (let i = 0; i < 3; i++)
+        assert.equal((await attempt('192.0.2.200')).code, 'ERR_AUTH_INVALID_CREDENTIALS');
+      const limited = await attempt('192.0.2.200');
+      assert.equal(limited.status, 429);
+      assert.equal(limited.code, 'ERR_REQUEST_RATE_LIMITED');
+      assert.equal(
+        (await attempt('192.0.2.201')).code,
+        'ERR_AUTH_INVALID_CREDENTIALS',
+        'other addresses unaffected',
+      );
+    } finally {
+      await t.close();
+    }
+  });
+});
