@@ -6,6 +6,7 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely';
 
@@ -53,8 +54,42 @@ export function openSqliteDatabase(
  */
 export function createSqliteDialect(file: string): SqliteDialect {
   return new VigilSqliteDialect({
-    database: () => Promise.resolve(openSqliteDatabase(file)),
+    database: () => Promise.resolve(withStatementCache(openSqliteDatabase(file))),
   });
+}
+
+/** Distinct SQL texts whose prepared statements are kept (the store issues a few dozen). */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every statement on every call; compiling
+ * the same SQL again was the largest server-side cost of an authenticated
+ * request. Statements are reusable in better-sqlite3, and Kysely runs one
+ * query at a time on the connection, so a prepared statement is kept per SQL
+ * text (least recently used dropped first).
+ */
+export function withStatementCache(
+  db: Database.Database,
+  size = STATEMENT_CACHE_SIZE,
+): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      db.close();
+    },
+    prepare: (sql: string) => {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql); // re-insert below: Map order is recency order
+      } else {
+        statement = db.prepare(sql);
+      }
+      cache.set(sql, statement);
+      if (cache.size > size) cache.delete(cache.keys().next().value as string);
+      return statement;
+    },
+  };
 }
 
 /** Kysely's SQLite dialect, with transactions that take the write lock up front. */
