@@ -1,3 +1,5 @@
+import { TextField } from './form.js';
+
 /**
  * The password rules, as NIST SP 800-63B rev. 4 §3.1.1.2 has them and the
  * server enforces them: length, not composition; common and breached
@@ -20,5 +22,48 @@ export function PasswordRules({ secondFactor }: { readonly secondFactor: boolean
       <li>Any characters, including spaces; no rules about digits or symbols.</li>
       <li>Not a common or breached password, and not containing your name or email.</li>
     </ul>
+  );
+}
+
+interface NewPasswordFieldsProps {
+  readonly secondFactor: boolean;
+  readonly password: string;
+  readonly confirm: string;
+  readonly onPassword: (value: string) => void;
+  readonly onConfirm: (value: string) => void;
+  /** "Password" on first run, "New password" where one is being replaced. */
+  readonly label?: string;
+}
+
+/** The rules, then the new password twice: the same on setup, activation and password change. */
+export function NewPasswordFields({
+  secondFactor,
+  password,
+  confirm,
+  onPassword,
+  onConfirm,
+  label = 'New password',
+}: NewPasswordFieldsProps) {
+  return (
+    <>
+      <PasswordRules secondFactor={secondFactor} />
+      <TextField
+        label={label}
+        type="password"
+        value={password}
+        onChange={(e) => onPassword(e.target.value)}
+        required
+        minLength={8}
+        autoComplete="new-password"
+      />
+      <TextField
+        label={`Confirm ${label.toLowerCase()}`}
+        type="password"
+        value={confirm}
+        onChange={(e) => onConfirm(e.target.value)}
+        required
+        autoComplete="new-password"
+      />
+    </>
   );
 }

@@ -5,7 +5,7 @@ import { ErrorAlert } from '../components/error-alert.js';
 import { Form, TextField } from '../components/form.js';
 import { useFragmentToken } from '../components/fragment-token.js';
 import { PageHeading } from '../components/page-heading.js';
-import { PasswordRules } from '../components/password-rules.js';
+import { NewPasswordFields } from '../components/password-rules.js';
 import { useAction } from '../components/use-action.js';
 import { navigate } from '../router/router.js';
 
@@ -48,23 +48,12 @@ export function ActivatePage() {
           autoComplete="off"
           spellCheck={false}
         />
-        <PasswordRules secondFactor={false} />
-        <TextField
-          label="New password"
-          type="password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          required
-          minLength={8}
-          autoComplete="new-password"
-        />
-        <TextField
-          label="Confirm new password"
-          type="password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          required
-          autoComplete="new-password"
+        <NewPasswordFields
+          secondFactor={false}
+          password={password}
+          confirm={confirm}
+          onPassword={setPassword}
+          onConfirm={setConfirm}
         />
         <div className="actions">
           <button type="submit" className="primary" aria-disabled={action.busy}>

@@ -6,7 +6,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorAlert, Notice } from '../components/error-alert.js';
 import { Form, TextField } from '../components/form.js';
 import { PageHeading } from '../components/page-heading.js';
-import { PasswordRules } from '../components/password-rules.js';
+import { NewPasswordFields } from '../components/password-rules.js';
 import { useAction } from '../components/use-action.js';
 import { Link } from '../router/router.js';
 import { useMe, useSession } from '../session/session.js';
@@ -83,23 +83,12 @@ function PasswordSection() {
           required
           autoComplete="current-password"
         />
-        <PasswordRules secondFactor={me.user.mfaEnabled} />
-        <TextField
-          label="New password"
-          type="password"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-          required
-          minLength={8}
-          autoComplete="new-password"
-        />
-        <TextField
-          label="Confirm new password"
-          type="password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          required
-          autoComplete="new-password"
+        <NewPasswordFields
+          secondFactor={me.user.mfaEnabled}
+          password={next}
+          confirm={confirm}
+          onPassword={setNext}
+          onConfirm={setConfirm}
         />
         <div className="actions">
           <button type="submit" className="primary" aria-disabled={action.busy}>

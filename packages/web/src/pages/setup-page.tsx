@@ -4,7 +4,7 @@ import { completeSetup, getSetupStatus } from '../api/client.js';
 import { ErrorAlert } from '../components/error-alert.js';
 import { Form, TextField } from '../components/form.js';
 import { PageHeading } from '../components/page-heading.js';
-import { PasswordRules } from '../components/password-rules.js';
+import { NewPasswordFields } from '../components/password-rules.js';
 import { useAction } from '../components/use-action.js';
 import { useFragmentToken } from '../components/fragment-token.js';
 import { useResource } from '../components/use-resource.js';
@@ -95,23 +95,13 @@ export function SetupPage() {
         />
         <fieldset className="stack">
           <legend>Choose a password</legend>
-          <PasswordRules secondFactor />
-          <TextField
+          <NewPasswordFields
+            secondFactor
             label="Password"
-            type="password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            required
-            minLength={8}
-            autoComplete="new-password"
-          />
-          <TextField
-            label="Confirm password"
-            type="password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            required
-            autoComplete="new-password"
+            password={password}
+            confirm={confirm}
+            onPassword={setPassword}
+            onConfirm={setConfirm}
           />
         </fieldset>
         <div className="actions">
