@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -33,7 +34,7 @@ export function acceptPkcs10(app: FastifyInstance): void {
 }
 
 export function sendCertificates(reply: FastifyReply, pems: readonly string[]): FastifyReply {
-  const ders = pems.map(pemToDer);
+  const ders = pems.map((pem) => new Uint8Array(new X509Certificate(pem).raw));
   return reply
     .header('content-type', PKCS7_CERTS_ONLY)
     .header('content-transfer-encoding', 'base64')
@@ -209,9 +210,4 @@ async function soleManufacturer(services: Services): Promise<string> {
       'Name the manufacturer: /.well-known/est/<organisationId>/cacerts.',
     );
   return id;
-}
-
-function pemToDer(pem: string): Uint8Array {
-  const body = pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-  return Buffer.from(body, 'base64');
 }
