@@ -27,6 +27,13 @@ export interface BatchBinding {
   /** ISO 8601 UTC with milliseconds, as `Date#toISOString` writes it. */
   readonly createdAt: string;
   readonly pseudonym: string;
+  /**
+   * The earliest and latest `effectiveDateTime` of the readings (ISO 8601 UTC with
+   * milliseconds; `createdAt` for an empty batch). Visible to the server so that it
+   * can find batches by time without decrypting them: metadata, documented as such.
+   */
+  readonly from: string;
+  readonly to: string;
 }
 
 /** The header fields of a batch: its binding plus the data key that encrypts it. */
@@ -43,6 +50,8 @@ export const BINDING_FIELDS = [
   'sequence',
   'createdAt',
   'pseudonym',
+  'from',
+  'to',
 ] as const;
 const HEADER_FIELDS = new Set(['alg', 'enc', 'typ', ...BINDING_FIELDS, 'epoch', 'kid']);
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -132,7 +141,7 @@ export function parseBatchHeader(value: unknown): BatchStructure {
     // `zip`, `crit`, `jwk` and the like are refused: nothing here understands them.
     if (!HEADER_FIELDS.has(name)) fail('ERR_BATCH_MALFORMED', `Unexpected header ${name}.`);
   }
-  const { typ, organisationId, deviceId, sequence, createdAt, pseudonym, epoch, kid } = h;
+  const { typ, organisationId, deviceId, sequence, createdAt, pseudonym, from, to, epoch, kid } = h;
   if (
     typ !== BATCH_JWE_TYPE ||
     !isIdentifier(organisationId) ||
@@ -140,11 +149,14 @@ export function parseBatchHeader(value: unknown): BatchStructure {
     !isSequence(sequence) ||
     !isTimestamp(createdAt) ||
     !isPseudonym(pseudonym) ||
+    !isTimestamp(from) ||
+    !isTimestamp(to) ||
+    from > to ||
     !isSequence(epoch) ||
     typeof kid !== 'string' ||
     !KID.test(kid)
   ) {
     fail('ERR_BATCH_MALFORMED', 'The batch header lacks a field or has one of the wrong form.');
   }
-  return { organisationId, deviceId, sequence, createdAt, pseudonym, epoch, kid };
+  return { organisationId, deviceId, sequence, createdAt, pseudonym, from, to, epoch, kid };
 }

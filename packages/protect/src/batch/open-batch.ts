@@ -178,7 +178,13 @@ function checkBinding(payload: Record<string, unknown>, header: BatchStructure):
       });
     }
   }
-  if (!observationsBelongTo(payload['observations'] as unknown[], header)) {
+  const observations = payload['observations'] as unknown[];
+  if (!observationsBelongTo(observations, header)) {
     fail('ERR_BATCH_BINDING', 'An observation names another patient or device than the batch.');
   }
+  const outside = observations.some((item) => {
+    const at = (item as Partial<VitalSignObservation>).effectiveDateTime;
+    return typeof at !== 'string' || at < header.from || at > header.to;
+  });
+  if (outside) fail('ERR_BATCH_BINDING', 'A reading lies outside the time range in the header.');
 }

@@ -10,6 +10,7 @@ import {
   isIdentifier,
   isPseudonym,
   isSequence,
+  isTimestamp,
 } from './batch-header.js';
 import { canonicalJson } from './canonical-json.js';
 import type { DataKey } from './data-key.js';
@@ -80,6 +81,7 @@ export async function protectBatch(input: BatchInput): Promise<string> {
     sequence,
     createdAt: createdAt.toISOString(),
     pseudonym,
+    ...timeRangeOf(input.observations, createdAt),
   };
   const signed = await new CompactSign(
     new TextEncoder().encode(canonicalJson({ ...binding, observations: input.observations })),
@@ -96,6 +98,33 @@ export async function protectBatch(input: BatchInput): Promise<string> {
       kid: dataKey.kid,
     })
     .encrypt(dataKey.key);
+}
+
+/**
+ * The first and last reading time of a batch (ISO strings of equal format sort
+ * chronologically), or the batch's creation time when it holds no reading.
+ */
+export function timeRangeOf(
+  observations: readonly VitalSignObservation[],
+  createdAt: Date,
+): { from: string; to: string } {
+  if (observations.length === 0) {
+    const at = createdAt.toISOString();
+    return { from: at, to: at };
+  }
+  let from = observations[0]?.effectiveDateTime ?? '';
+  let to = from;
+  for (const { effectiveDateTime } of observations) {
+    if (!isTimestamp(effectiveDateTime)) {
+      throw new VigilError(
+        'ERR_PROTECT_PARAMETERS_INVALID',
+        'Every effectiveDateTime must be UTC with milliseconds, as Date#toISOString writes it.',
+      );
+    }
+    if (effectiveDateTime < from) from = effectiveDateTime;
+    if (effectiveDateTime > to) to = effectiveDateTime;
+  }
+  return { from, to };
 }
 
 /**

@@ -52,6 +52,9 @@ describe('a protected batch', () => {
         sequence: 7,
         createdAt: CREATED_AT.toISOString(),
         pseudonym: PSEUDONYM,
+        // The readings of observations(3) lie 2 s and 0 s before CREATED_AT.
+        from: new Date(CREATED_AT.getTime() - 2000).toISOString(),
+        to: CREATED_AT.toISOString(),
         epoch: 1,
         kid: world.dataKey.kid,
         observations: observations(3),
@@ -65,6 +68,9 @@ describe('a protected batch', () => {
         sequence: 7,
         createdAt: CREATED_AT.toISOString(),
         pseudonym: PSEUDONYM,
+        // The readings of observations(3) lie 2 s and 0 s before CREATED_AT.
+        from: new Date(CREATED_AT.getTime() - 2000).toISOString(),
+        to: CREATED_AT.toISOString(),
         epoch: 1,
         kid: world.dataKey.kid,
       });
@@ -124,6 +130,8 @@ describe('a protected batch', () => {
       ['pseudonym', OTHER_PSEUDONYM],
       ['sequence', 8],
       ['createdAt', '2026-11-30T10:00:00.000Z'],
+      ['from', '2026-11-29T09:00:00.000Z'],
+      ['to', '2026-11-30T10:00:00.000Z'],
       ['organisationId', 'org-2'],
     ] as const) {
       it(`to another ${field}, decryption fails with ERR_BATCH_DECRYPTION_FAILED`, async () => {
@@ -171,6 +179,8 @@ describe('a protected batch', () => {
       ['pseudonym', OTHER_PSEUDONYM],
       ['sequence', 99],
       ['createdAt', '2026-11-30T10:00:00.000Z'],
+      ['from', '2026-11-29T09:00:00.000Z'],
+      ['to', '2026-11-30T10:00:00.000Z'],
     ] as const) {
       it(`naming another ${field}, it is refused with ERR_BATCH_BINDING`, async () => {
         const { plaintext } = await compactDecrypt(batch, world.dataKey.key);
