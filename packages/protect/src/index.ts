@@ -2,10 +2,13 @@ export { derivePseudonymKey, normalisePatientId, pseudonymFor } from './pseudony
 export { PseudonymTable, type PseudonymEntry, type PseudonymTableJson } from './pseudonym-table.js';
 export {
   generateKeyPair,
+  holdPrivateKey,
+  isHeldPrivateKey,
   keyIdOf,
   toPrivateJwk,
   toPublicJwk,
   type EcKeyPair,
+  type HeldPrivateKey,
   type PrivateEcJwk,
   type PublicEcJwk,
 } from './keys.js';
@@ -98,3 +101,22 @@ export {
 } from './batch/batch-header.js';
 export { protectBatch, type BatchInput } from './batch/protect-batch.js';
 export { openBatch, type OpenBatchOptions, type OpenedBatch } from './batch/open-batch.js';
+export {
+  KEYSTORE_FORMAT,
+  KEYSTORE_MAX_ITERATIONS,
+  KEYSTORE_MIN_ITERATIONS,
+  KEYSTORE_VERSION,
+  type SealedKeystore,
+} from './keystore/keystore-header.js';
+export { type KeystoreContents } from './keystore/keystore-contents.js';
+export {
+  KEYSTORE_MIN_PASSPHRASE_LENGTH,
+  openKeystore,
+  sealKeystore,
+  type SealKeystoreOptions,
+} from './keystore/keystore.js';
+export {
+  PSEUDONYM_SECRET_JWE_TYPE,
+  openPseudonymSecretForStaff,
+  sealPseudonymSecretForStaff,
+} from './keystore/pseudonym-secret-sealing.js';

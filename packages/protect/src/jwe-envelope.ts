@@ -8,7 +8,15 @@ import {
   type GeneralJWE,
   type JWEHeaderParameters,
 } from 'jose';
-import { keyIdOf, toPrivateJwk, toPublicJwk, type PrivateEcJwk, type PublicEcJwk } from './keys.js';
+import {
+  isHeldPrivateKey,
+  keyIdOf,
+  toPrivateJwk,
+  toPublicJwk,
+  type HeldPrivateKey,
+  type PrivateEcJwk,
+  type PublicEcJwk,
+} from './keys.js';
 
 /**
  * The one multi-recipient envelope this package writes and reads: a JWE in
@@ -62,7 +70,7 @@ export async function encryptToRecipients(
  */
 export async function decryptAsRecipient(
   jwe: unknown,
-  privateJwk: PrivateEcJwk,
+  ownKey: PrivateEcJwk | HeldPrivateKey,
   expectedTyp: string,
 ): Promise<{ plaintext: Uint8Array; header: JWEHeaderParameters }> {
   const general = asGeneralJwe(jwe);
@@ -90,14 +98,15 @@ export async function decryptAsRecipient(
   if (header.typ !== expectedTyp) {
     throw new VigilError('ERR_PROTECT_KEY_MISMATCH', `Expected a ${expectedTyp} JWE.`);
   }
-  const ownKey = toPrivateJwk(privateJwk);
-  const kid = await keyIdOf(ownKey);
+  const held = isHeldPrivateKey(ownKey);
+  const jwk = held ? undefined : toPrivateJwk(ownKey);
+  const kid = jwk === undefined ? (ownKey as HeldPrivateKey).kid : await keyIdOf(jwk);
   if (!general.recipients.some((recipient) => recipient.header?.kid === kid)) {
     throw new VigilError('ERR_PROTECT_NOT_A_RECIPIENT', 'This JWE is not addressed to this key.', {
       details: { kid },
     });
   }
-  const key = await importEcKey(ownKey);
+  const key = jwk === undefined ? (ownKey as HeldPrivateKey).privateKey : await importEcKey(jwk);
   try {
     const { plaintext } = await generalDecrypt(general, key, {
       keyManagementAlgorithms: [KEY_MANAGEMENT_ALGORITHM],

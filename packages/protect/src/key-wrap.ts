@@ -6,6 +6,7 @@ import {
   keyIdOf,
   toPrivateJwk,
   type EcKeyPair,
+  type HeldPrivateKey,
   type PrivateEcJwk,
   type PublicEcJwk,
 } from './keys.js';
@@ -57,19 +58,20 @@ export async function wrapTeamKey(
 }
 
 /**
- * Unwraps a team key with one private key (a member's or the recovery key) and
- * checks that the JWE is the expected organisation's expected epoch.
+ * Unwraps a team key with one private key (a member's or the recovery key; a JWK, or
+ * a non-extractable key from {@link holdPrivateKey}) and checks that the JWE is the
+ * expected organisation's expected epoch.
  *
  * @example
  * const teamPrivate = await unwrapTeamKey(stored, alice.privateJwk, { organisationId: 'org-1', epoch: 3 });
  */
 export async function unwrapTeamKey(
   jwe: unknown,
-  privateJwk: PrivateEcJwk,
+  memberKey: PrivateEcJwk | HeldPrivateKey,
   expected: TeamKeyContext,
 ): Promise<PrivateEcJwk> {
   checkContext(expected);
-  const { plaintext, header } = await decryptAsRecipient(jwe, privateJwk, TEAM_KEY_JWE_TYPE);
+  const { plaintext, header } = await decryptAsRecipient(jwe, memberKey, TEAM_KEY_JWE_TYPE);
   if (header['organisationId'] !== expected.organisationId || header['epoch'] !== expected.epoch) {
     throw new VigilError(
       'ERR_PROTECT_KEY_MISMATCH',

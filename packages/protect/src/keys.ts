@@ -1,5 +1,5 @@
 import { VigilError } from '@vigil/core/errors';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint, type CryptoKey, type JWK } from 'jose';
 
 /**
  * The care organisation's key pairs: each member's personal key, the team key
@@ -90,4 +90,51 @@ export function toPrivateJwk(jwk: unknown): PrivateEcJwk {
 // P-256 coordinates and scalars are 32 bytes: 43 base64url characters, unpadded.
 function isCoordinate(value: unknown): value is string {
   return typeof value === 'string' && value.length === 43 && BASE64URL.test(value);
+}
+
+/**
+ * A member's private key held as a NON-EXTRACTABLE WebCrypto key, with its kid: what a
+ * browser keeps in IndexedDB (structured clone preserves non-extractability), so that
+ * script running in the page can use the key but never read it out.
+ */
+export interface HeldPrivateKey {
+  /** RFC 7638 thumbprint of the public half, as `keyIdOf` computes it. */
+  readonly kid: string;
+  /** ECDH P-256, type `private`, usage `deriveBits`, not extractable. */
+  readonly privateKey: CryptoKey;
+}
+
+/**
+ * Imports a private JWK as a {@link HeldPrivateKey}. Drop every copy of the JWK afterwards.
+ *
+ * @example
+ * const held = await holdPrivateKey(memberKey); // then store `held` in IndexedDB
+ * const team = await unwrapTeamKey(jwe, held, { organisationId, epoch });
+ */
+export async function holdPrivateKey(jwk: PrivateEcJwk): Promise<HeldPrivateKey> {
+  const own = toPrivateJwk(jwk);
+  const privateKey = await globalThis.crypto.subtle.importKey(
+    'jwk',
+    { kty: own.kty, crv: own.crv, x: own.x, y: own.y, d: own.d },
+    { name: 'ECDH', namedCurve: 'P-256' },
+    false,
+    ['deriveBits'],
+  );
+  return { kid: await keyIdOf(own), privateKey };
+}
+
+/** Whether a value is a {@link HeldPrivateKey} usable for ECDH-ES unwrapping. */
+export function isHeldPrivateKey(value: unknown): value is HeldPrivateKey {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kid, privateKey } = value as Partial<HeldPrivateKey>;
+  if (typeof kid !== 'string' || typeof privateKey !== 'object' || privateKey === null) {
+    return false;
+  }
+  const algorithm = privateKey.algorithm as { name?: unknown; namedCurve?: unknown } | undefined;
+  return (
+    privateKey.type === 'private' &&
+    algorithm?.name === 'ECDH' &&
+    algorithm.namedCurve === 'P-256' &&
+    privateKey.usages.includes('deriveBits')
+  );
 }

@@ -1,6 +1,7 @@
 import { base32Encode } from '@vigil/core/encoding';
 import { VigilError } from '@vigil/core/errors';
 import type { CryptoKey } from 'jose';
+import { bufferSource } from './buffer-source.js';
 
 /**
  * Keyed pseudonyms for patients. GDPR Art. 4(5): pseudonymised data can no longer
@@ -53,7 +54,9 @@ export async function derivePseudonymKey(
   }
   checkVersion(version);
   const subtle = globalThis.crypto.subtle;
-  const base = await subtle.importKey('raw', organisationSecret, 'HKDF', false, ['deriveKey']);
+  const base = await subtle.importKey('raw', bufferSource(organisationSecret), 'HKDF', false, [
+    'deriveKey',
+  ]);
   return subtle.deriveKey(
     {
       name: 'HKDF',

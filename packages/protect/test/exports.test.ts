@@ -11,6 +11,8 @@ const KEY_AND_PSEUDONYM_VALUES = [
   'generateKeyPair',
   'generateTableStorageKey',
   'grantOldEpoch',
+  'holdPrivateKey',
+  'isHeldPrivateKey',
   'keyIdOf',
   'newEpoch',
   'normalisePatientId',

@@ -11,6 +11,7 @@ import {
 import {
   generateKeyPair,
   grantOldEpoch,
+  holdPrivateKey,
   keyIdOf,
   newEpoch,
   TEAM_KEY_JWE_TYPE,
@@ -88,6 +89,29 @@ describe('team keys wrapped to members and the recovery key', () => {
       });
       assert.deepEqual(team, epoch1.teamKey.privateJwk);
     }
+  });
+
+  it('unwraps with a member key held as a non-extractable CryptoKey, which cannot be read out', async () => {
+    const held = await holdPrivateKey(alice.privateJwk);
+    assert.equal(held.kid, alice.kid);
+    assert.equal(held.privateKey.extractable, false);
+    await assert.rejects(globalThis.crypto.subtle.exportKey('jwk', held.privateKey));
+    const team = await unwrapTeamKey(epoch2.wrapped, held, { organisationId, epoch: 2 });
+    assert.deepEqual(team, epoch2.teamKey.privateJwk);
+    // Bob's held key is refused for epoch 2 exactly as his JWK is.
+    const bobHeld = await holdPrivateKey(bob.privateJwk);
+    await assert.rejects(
+      unwrapTeamKey(epoch2.wrapped, bobHeld, { organisationId, epoch: 2 }),
+      hasCode('ERR_PROTECT_NOT_A_RECIPIENT'),
+    );
+  });
+
+  it('refuses a held key whose kid does not match its private key', async () => {
+    const held = await holdPrivateKey(carol.privateJwk);
+    await assert.rejects(
+      unwrapTeamKey(epoch1.wrapped, { ...held, kid: alice.kid }, { organisationId, epoch: 1 }),
+      hasCode('ERR_PROTECT_DECRYPTION_FAILED'),
+    );
   });
 
   describe('when a member has been removed', () => {

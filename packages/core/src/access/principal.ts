@@ -65,6 +65,35 @@ export function authorise(
   }
 }
 
+/**
+ * Like `authorise`, for routes that several permissions open (e.g. wrapped keys, which both
+ * `keys:manage` and `data:read` need): the caller must hold at least one of `permissions`,
+ * and an API token must carry a scope for one its owner's role grants.
+ */
+export function authoriseAny(
+  principal: Principal,
+  organisationId: string,
+  permissions: readonly [Permission, ...Permission[]],
+): void {
+  if (principal.kind === 'operator') return;
+  const membership = principal.memberships.find((m) => m.organisationId === organisationId);
+  if (!membership) {
+    throw new VigilError('ERR_NOT_FOUND', 'No such organisation.');
+  }
+  const required = permissions.join(' or ');
+  if (principal.kind === 'token' && !permissions.some((p) => principal.scopes.includes(p))) {
+    throw new VigilError('ERR_AUTH_TOKEN_SCOPE', `The API token lacks the ${required} scope.`, {
+      details: { requiredScope: required },
+    });
+  }
+  const usable = principal.kind === 'token' ? principal.scopes : permissions;
+  if (!permissions.some((p) => usable.includes(p) && roleAllows(membership.role, p))) {
+    throw new VigilError('ERR_AUTH_FORBIDDEN', `Your role does not grant ${required}.`, {
+      details: { requiredPermission: required },
+    });
+  }
+}
+
 /** The audit actor for acts done by a principal. */
 export function actorOf(principal: Principal): AuditActor {
   switch (principal.kind) {

@@ -23,15 +23,31 @@ export const PERMISSIONS = [
   'audit:read',
   'devices:read',
   'devices:manage',
+  /** Read a care organisation's protected telemetry (ciphertext, wrapped keys, pseudonyms). */
+  'data:read',
+  /** Publish the key manifest and store wrapped team keys and the pseudonym secret. */
+  'keys:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: PERMISSIONS,
+  // Explicit, not "every permission": managing keys is not reading data (ADR 0010). The
+  // admin distributes wrapped keys but is not granted the ciphertext they would open.
+  admin: [
+    'org:read',
+    'org:manage',
+    'users:read',
+    'users:manage',
+    'audit:read',
+    'devices:read',
+    'devices:manage',
+    'keys:manage',
+  ],
   // Quarantine and revocation are security responses, so the security engineer may do them.
   'security-engineer': ['org:read', 'users:read', 'audit:read', 'devices:read', 'devices:manage'],
   'release-manager': ['org:read', 'devices:read'],
-  clinician: ['org:read'],
+  // data:read is the clinician's alone: no manufacturer role, and no admin, reads readings.
+  clinician: ['org:read', 'data:read'],
   // Read-only by definition: MDS2 AUDT asks for an audit reviewer who cannot change what they review.
   auditor: ['org:read', 'users:read', 'audit:read', 'devices:read'],
 };

@@ -154,6 +154,62 @@ export const AUDIT_EVENT_TYPES = {
     severity: 4,
     summary: 'A client certificate was rejected by the device listener or API',
   },
+  'device.queue.alarm': {
+    category: 'host',
+    severity: 4,
+    summary: "A gateway's outbox of unsent readings passed its warning or critical level",
+  },
+
+  'telemetry.batch.conflict': {
+    category: 'intrusion_detection',
+    severity: 3,
+    summary: 'A device sent different bytes under a batch sequence number already stored',
+  },
+  'telemetry.batch.refused': {
+    category: 'intrusion_detection',
+    severity: 4,
+    summary: "A batch's header named another device or organisation than the sender's",
+  },
+  'telemetry.data-key.stored': {
+    category: 'iam',
+    severity: 6,
+    summary: 'A gateway uploaded a data key wrapped to the team and recovery keys',
+  },
+  'telemetry.member-key.registered': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A person registered (or replaced) their member public key',
+  },
+  'telemetry.manifest.published': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'A signed key manifest was published (the first one pins its signing key)',
+  },
+  'telemetry.manifest.refused': {
+    category: 'intrusion_detection',
+    severity: 4,
+    summary: 'A key manifest was refused (signature, pinned key, organisation or version)',
+  },
+  'telemetry.team-key.stored': {
+    category: 'iam',
+    severity: 5,
+    summary: 'A wrapped team key of an epoch was stored or replaced',
+  },
+  'telemetry.pseudonym-secret.stored': {
+    category: 'iam',
+    severity: 5,
+    summary: 'The staff copy of the pseudonym secret was stored or replaced',
+  },
+  'telemetry.retention.changed': {
+    category: 'configuration',
+    severity: 5,
+    summary: 'The retention period of protected telemetry was changed',
+  },
+  'telemetry.retention.applied': {
+    category: 'configuration',
+    severity: 6,
+    summary: 'Batches older than the retention period were deleted',
+  },
 
   'config.changed': {
     category: 'configuration',
@@ -169,7 +225,7 @@ export const AUDIT_EVENT_TYPES = {
 } as const satisfies Record<string, { category: AuditCategory; severity: number; summary: string }>;
 
 export type AuditCategory =
-  'authentication' | 'configuration' | 'iam' | 'intrusion_detection' | 'session';
+  'authentication' | 'configuration' | 'host' | 'iam' | 'intrusion_detection' | 'session';
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
 

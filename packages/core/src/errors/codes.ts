@@ -232,7 +232,7 @@ export const ERROR_CODES = {
     title: "The batch is not signed with ES256 by the device's enrolled key.",
   },
   ERR_BATCH_BINDING: {
-    status: 400,
+    status: 422,
     title:
       'The signed batch disagrees with its header or the expected organisation, device or patient.',
   },
@@ -271,6 +271,32 @@ export const ERROR_CODES = {
   ERR_RECOVERY_KEY_MISMATCH: {
     status: 400,
     title: "The rebuilt key is not the organisation's recovery key (wrong or tampered shares).",
+  },
+  // Member keystores (ADR 0011: PBKDF2-SHA256 ≥ 600,000 iterations + AES-256-GCM; CLI and browser)
+  ERR_KEYSTORE_MALFORMED: {
+    status: 400,
+    title: 'The text is not a version 1 vigil-keystore, or its contents are malformed.',
+  },
+  ERR_KEYSTORE_PASSPHRASE: {
+    status: 400,
+    title: 'The keystore passphrase is wrong, or the keystore was altered.',
+  },
+  ERR_KEYSTORE_PASSPHRASE_WEAK: {
+    status: 422,
+    title: 'A keystore passphrase must be at least 15 characters.',
+  },
+  ERR_KEYSTORE_KDF_REFUSED: {
+    status: 400,
+    title:
+      'The keystore names a key derivation other than PBKDF2-SHA256 with 600,000 to 10,000,000 iterations.',
+  },
+  ERR_KEYSTORE_KEY_MISSING: {
+    status: 409,
+    title: 'The keystore holds no key of the kind this action needs (member or signing key).',
+  },
+  ERR_KEYSTORE_ORGANISATION: {
+    status: 400,
+    title: 'The keystore belongs to another organisation than the one named.',
   },
   // FHIR readings (FHIR R4 Observation, vital-signs profile; LOINC codes, UCUM units)
   ERR_FHIR_SCHEMA: {
@@ -352,6 +378,41 @@ export const ERROR_CODES = {
     status: 500,
     title:
       'The signing key given is not an ECDSA P-256 JWK of the right kind (private to sign, public to pin).',
+  },
+
+  // Protected telemetry on the server: ownership, key distribution and ingest (docs/telemetry.md)
+  ERR_CARE_ORGANISATION_NOT_SERVED: {
+    status: 422,
+    title: 'The care organisation named is not one this manufacturer serves.',
+  },
+  ERR_DEVICE_NOT_ASSIGNED: {
+    status: 409,
+    title: 'The device reports to no care organisation (its enrolment token named none).',
+  },
+  ERR_BATCH_TOO_LARGE: {
+    status: 413,
+    title: 'The telemetry batch is larger than the server accepts.',
+  },
+  ERR_BATCH_CONFLICT: {
+    status: 409,
+    title: 'A different batch is already stored under this device and sequence number.',
+  },
+  ERR_DATA_KEY_UNKNOWN: {
+    status: 422,
+    title: "The batch's data key (kid) has not been uploaded for the device's care organisation.",
+  },
+  ERR_DATA_KEY_CONFLICT: {
+    status: 409,
+    title: 'A different wrapped data key is already stored under this kid.',
+  },
+  ERR_MANIFEST_NOT_FOUND: {
+    status: 404,
+    title: 'The care organisation has not published a key manifest yet.',
+  },
+  ERR_WRAPPED_KEY_MALFORMED: {
+    status: 400,
+    title:
+      'The upload is not a JWE of the expected form (serialization, typ, algorithms, organisation, epoch, size).',
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -2,6 +2,7 @@ import { VigilError } from '@vigil/core/errors';
 import { base64url, type CryptoKey, type GeneralJWE } from 'jose';
 import { decryptAsRecipient, encryptToRecipients } from '../jwe-envelope.js';
 import type { PrivateEcJwk, PublicEcJwk } from '../keys.js';
+import { bufferSource } from '../buffer-source.js';
 
 /**
  * The epoch data key: one random AES-256-GCM key per team epoch (or per gateway
@@ -113,10 +114,13 @@ export async function unwrapDataKey(
 }
 
 async function importDataKey(raw: Uint8Array): Promise<CryptoKey> {
-  return globalThis.crypto.subtle.importKey('raw', raw, { name: 'AES-GCM', length: 256 }, false, [
-    'encrypt',
-    'decrypt',
-  ]);
+  return globalThis.crypto.subtle.importKey(
+    'raw',
+    bufferSource(raw),
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
 }
 
 function checkContext({ organisationId, epoch }: DataKeyContext): DataKeyContext {
