@@ -20,6 +20,7 @@ import { estRoutes } from './routes/est-routes.js';
 import { meRoutes } from './routes/me-routes.js';
 import { organisationRoutes } from './routes/organisation-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
+import { telemetryRoutes } from './routes/telemetry-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import type { Services } from './services/index.js';
 import type { Store } from './store/store.js';
@@ -146,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(tokenRoutes(services));
       await api.register(auditRoutes(services));
       await api.register(deviceRoutes(services));
+      await api.register(telemetryRoutes(services));
     },
     { prefix: '/api/v1' },
   );

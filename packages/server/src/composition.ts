@@ -14,11 +14,15 @@ import { AuthService } from './services/auth-service.js';
 import { DeviceCaService } from './services/device-ca-service.js';
 import { DeviceService } from './services/device-service.js';
 import { EnrolmentService } from './services/enrolment-service.js';
+import { IngestService } from './services/ingest-service.js';
+import { KeyDistributionService } from './services/key-distribution-service.js';
 import type { Services } from './services/index.js';
 import { MfaService } from './services/mfa-service.js';
 import { PasswordService } from './services/password-service.js';
 import { PeopleService } from './services/people-service.js';
+import { RetentionService } from './services/retention-service.js';
 import { SetupService } from './services/setup-service.js';
+import { TelemetryQueryService } from './services/telemetry-query-service.js';
 import { TokenService } from './services/token-service.js';
 import type { Store } from './store/store.js';
 
@@ -67,6 +71,8 @@ export function createServices(
     deviceCas,
     devices: new DeviceService({ store, clock, audit, cas: deviceCas, certificateDays }),
     enrolment: new EnrolmentService({ store, clock, audit, cas: deviceCas, certificateDays }),
+    ingest: new IngestService({ store, clock, audit }),
+    keys: new KeyDistributionService({ store, clock, audit }),
     mfa: new MfaService({
       store,
       clock,
@@ -79,7 +85,9 @@ export function createServices(
     }),
     passwords,
     people: new PeopleService({ store, clock, audit }),
+    retention: new RetentionService({ store, clock, audit }),
     setup: new SetupService({ store, clock, hasher, passwords, audit }),
+    telemetry: new TelemetryQueryService({ store }),
     tokens: new TokenService({ store, clock, audit }),
   };
 }

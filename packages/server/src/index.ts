@@ -5,6 +5,9 @@
 export { buildApp, type AppDeps } from './app.js';
 export { createServices, DEFAULT_WEB_ROOT } from './composition.js';
 export { startServer, closeOnSignals, REDACTED_LOG_PATHS, type RunningServer } from './server.js';
+export { buildDeviceApp, type DeviceAppDeps } from './http/device-app.js';
+export { deviceTlsOptions } from './tls/device-tls.js';
+export { loadServerTls, type ServerTls } from './tls/index.js';
 export {
   loadConfig,
   DEFAULT_CONFIG,

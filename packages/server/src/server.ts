@@ -82,6 +82,7 @@ export async function startServer(
     });
     await app.listen({ host: config.host, port: config.httpsPort });
     const deviceApp = await startDeviceListener(config, services, tls, logger);
+    const sweeps = startRetentionSweeps(services, config.retentionSweepMinutes * 60_000, app);
     const port = portOf(app, config.httpsPort);
     const url = config.publicUrl ?? `https://localhost:${port}`;
     const deviceUrl = `https://${new URL(url).hostname}:${portOf(deviceApp, config.devicePort)}`;
@@ -97,6 +98,7 @@ export async function startServer(
         tls.caFingerprintSha256 === null ? null : join(config.dataDir, 'tls', DEV_TLS_FILES.caCert),
       setupToken,
       close: async () => {
+        await sweeps.stop();
         await deviceApp.close();
         await app.close();
       },
@@ -173,6 +175,38 @@ export function closeOnSignals(
 function portOf(app: FastifyInstance, fallback: number): number {
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : fallback;
+}
+
+/**
+ * Deletes telemetry past each organisation's retention period every
+ * `intervalMs` (docs/telemetry.md). One sweep at a time; the timer is
+ * unref'd, so it never keeps the process alive on its own, and `stop` waits
+ * for a sweep in progress so the store is not closed under it.
+ */
+function startRetentionSweeps(
+  services: Services,
+  intervalMs: number,
+  app: FastifyInstance,
+): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= services.retention
+      .sweep(systemContext('retention'))
+      .then(
+        () => undefined,
+        (error: unknown) => app.log.error({ err: error }, 'retention sweep failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 /**

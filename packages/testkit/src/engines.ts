@@ -33,9 +33,11 @@ export interface TestEngine {
   unavailable(): Promise<string | undefined>;
   /**
    * A fresh, empty target. On PostgreSQL the schema is random unless given
-   * (e.g. to restore a backup into the schema it was taken from).
+   * (e.g. to restore a backup into the schema it was taken from). A `shared`
+   * target outlives `forEachEngine`'s disposal after each test, for a suite
+   * whose tests share one store: dispose it yourself in `after`.
    */
-  createTarget(options?: { postgresSchema?: string }): Promise<StoreTarget>;
+  createTarget(options?: { postgresSchema?: string; shared?: boolean }): Promise<StoreTarget>;
   /** A store on a fresh target: `(await createTarget()).open()`. */
   open(): Promise<Store>;
   /** Disposes every target made so far; `forEachEngine` calls it after each test. */
@@ -90,7 +92,7 @@ function makeEngine(name: EngineName): TestEngine {
     unavailable: () => (name === 'postgres' ? postgresUnavailable() : Promise.resolve(undefined)),
     async createTarget(options = {}) {
       const target = await makeTarget(name, options.postgresSchema);
-      live.add(target);
+      if (options.shared !== true) live.add(target);
       return target;
     },
     async open() {

@@ -2,7 +2,13 @@
  * @vigil/testkit — shared fakes, fixtures and harnesses for Vigil's tests.
  * Never a dependency of production code.
  */
-export { TestApp, type TestAppOptions, type TestPerson } from './test-app.js';
+export {
+  TestApp,
+  type TestAppOptions,
+  type TestCareOrganisation,
+  type TestDeviceListener,
+  type TestPerson,
+} from './test-app.js';
 export { TestAgent, type AgentResponse } from './test-agent.js';
 export {
   engines,

@@ -1,12 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ManualClock, TOKEN_PREFIX, totpAt, type Role } from '@vigil/core';
+import {
+  ManualClock,
+  TOKEN_PREFIX,
+  permissionsOf,
+  totpAt,
+  type Permission,
+  type Role,
+} from '@vigil/core';
 import {
   buildApp,
+  buildDeviceApp,
   createServices,
+  deviceTlsOptions,
   loadConfig,
+  loadServerTls,
   openStore,
   REDACTED_LOG_PATHS,
   systemContext,
@@ -35,12 +46,40 @@ export interface TestPerson {
   totpSecret?: string;
 }
 
+/** A care organisation served by a manufacturer, with the two people telemetry needs. */
+export interface TestCareOrganisation {
+  readonly organisationId: string;
+  readonly manufacturerId: string;
+  /** Its first admin (`keys:manage`), with TOTP enrolled (`totpSecret` set). */
+  readonly admin: TestPerson;
+  /** A clinician (`data:read`). */
+  readonly clinician: TestPerson;
+  /** API tokens (`vgl_pat_…`) with every scope the person's role grants there. */
+  readonly adminToken: string;
+  readonly clinicianToken: string;
+}
+
+/** The mutual-TLS device listener of a `TestApp`, on 127.0.0.1 and a free port. */
+export interface TestDeviceListener {
+  /** https://localhost:<port> */
+  readonly url: string;
+  /** The development CA that signed the listener's certificate (trust anchor for clients). */
+  readonly caCertPem: string;
+  readonly app: FastifyInstance;
+}
+
+const OPERATOR = { kind: 'operator', userId: null, memberships: [] } as const;
+
 /**
  * The real application (real store, argon2, services and routes) on an
  * injected clock, driven through `app.inject()`. The clock starts at a fixed
  * time; move it to test idle timeouts, lockout back-off and TOTP steps.
  */
 export class TestApp {
+  #deviceListener: Promise<TestDeviceListener> | undefined;
+  #deviceCas = new Map<string, Promise<void>>();
+  #people = 0;
+
   private constructor(
     readonly app: FastifyInstance,
     readonly store: Store,
@@ -164,7 +203,146 @@ export class TestApp {
     return agent;
   }
 
+  /**
+   * Creates a care organisation the manufacturer serves, its admin (password set,
+   * TOTP enrolled through a real sign-in) and a clinician, and an API token for each
+   * with every scope their role grants. Passwords avoid the people's name and email
+   * words, as the password policy requires.
+   */
+  async careOrganisation(manufacturerId: string, name?: string): Promise<TestCareOrganisation> {
+    const n = ++this.#people;
+    const password = 'correct horse battery staple 7';
+    const served = await this.services.people.createServed(
+      OPERATOR,
+      manufacturerId,
+      {
+        name: name ?? `Care Home ${n}`,
+        adminEmail: `keeper${n}@ward${n}.example`,
+        adminName: 'Ward Keeper',
+      },
+      systemContext(),
+    );
+    const organisationId = served.organisation.id;
+    if (served.admin.activationToken) {
+      await this.services.passwords.activate(
+        served.admin.activationToken,
+        password,
+        systemContext(),
+      );
+    }
+    const admin: TestPerson = {
+      id: served.admin.userId,
+      email: `keeper${n}@ward${n}.example`,
+      password,
+    };
+    await this.signIn(admin); // enrols TOTP: the admin role requires it
+    const clinician = await this.addPerson(
+      organisationId,
+      'clinician',
+      `nurse${n}@ward${n}.example`,
+    );
+    return {
+      organisationId,
+      manufacturerId,
+      admin,
+      clinician,
+      adminToken: await this.apiToken(admin, organisationId),
+      clinicianToken: await this.apiToken(clinician, organisationId),
+    };
+  }
+
+  /** An API token for `person` in `organisationId`; scopes default to all their role grants. */
+  async apiToken(
+    person: Pick<TestPerson, 'id'>,
+    organisationId: string,
+    scopes?: readonly Permission[],
+  ): Promise<string> {
+    const memberships = await this.store.listMembershipsOfUser(person.id);
+    const role = memberships.find((m) => m.organisationId === organisationId)?.role;
+    if (!role) throw new Error(`${person.id} is not a member of ${organisationId}`);
+    const { token } = await this.services.tokens.create(
+      OPERATOR,
+      {
+        name: 'test',
+        organisationId,
+        scopes: [...(scopes ?? permissionsOf(role))],
+        expiresInDays: 30,
+        ownerUserId: person.id,
+      },
+      systemContext(),
+    );
+    return token;
+  }
+
+  /**
+   * An enrolment token of the manufacturer (its device CA is created on first use),
+   * optionally naming the care organisation the devices will report to.
+   */
+  async createEnrolmentToken(
+    manufacturerId: string,
+    options: {
+      model?: string;
+      count?: number;
+      expiresInHours?: number;
+      site?: string;
+      careOrganisationId?: string;
+    } = {},
+  ): Promise<string> {
+    let ca = this.#deviceCas.get(manufacturerId);
+    if (!ca) {
+      ca = (async () => {
+        if (await this.store.getActiveDeviceCa(manufacturerId)) return;
+        await this.services.deviceCas.initialise(
+          OPERATOR,
+          manufacturerId,
+          'a test root passphrase that is long',
+          systemContext(),
+        );
+      })();
+      this.#deviceCas.set(manufacturerId, ca);
+    }
+    await ca;
+    const { token } = await this.services.enrolment.createToken(
+      OPERATOR,
+      manufacturerId,
+      {
+        name: 'test',
+        model: options.model ?? 'gateway-1',
+        site: options.site ?? null,
+        count: options.count ?? 1,
+        expiresInHours: options.expiresInHours ?? 1,
+        careOrganisationId: options.careOrganisationId ?? null,
+      },
+      systemContext(),
+    );
+    return token;
+  }
+
+  /**
+   * Starts the mutual-TLS device listener on a free port (once; closed with the
+   * app), trusting this app's device CAs. TLS checks certificates against the
+   * wall clock, not `clock`: set `clock` to the real time before enrolling
+   * devices that will connect.
+   */
+  deviceListener(): Promise<TestDeviceListener> {
+    this.#deviceListener ??= (async () => {
+      const tls = await loadServerTls(this.config);
+      const trust = async () =>
+        deviceTlsOptions(tls, await this.services.deviceCas.trustedCertificates());
+      const app = await buildDeviceApp({ services: this.services, https: await trust() });
+      this.services.deviceCas.onTrustChanged = () => {
+        void trust().then((options) => (app.server as HttpsServer).setSecureContext(options));
+      };
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      return { app, url: `https://localhost:${port}`, caCertPem: tls.caCertPem ?? tls.certPem };
+    })();
+    return this.#deviceListener;
+  }
+
   async close(): Promise<void> {
+    if (this.#deviceListener) await (await this.#deviceListener).app.close();
     await this.app.close();
     this.cleanup();
   }

@@ -35,6 +35,8 @@ export interface VigilConfig {
   readonly signInRateLimitPerMinute: number;
   /** The address people use to reach the server, for links printed at start-up. */
   readonly publicUrl: string | null;
+  /** How often batches past their organisation's retention period are deleted, in minutes. */
+  readonly retentionSweepMinutes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -171,6 +173,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'External URL used in printed links',
     defaultText: 'https://localhost:<port>',
   },
+  {
+    key: 'retentionSweepMinutes',
+    env: 'VIGIL_RETENTION_SWEEP_MINUTES',
+    flag: '--retention-sweep-minutes',
+    kind: 'int',
+    description: 'How often telemetry past its retention period is deleted (minutes)',
+    defaultText: '60',
+  },
 ];
 
 export const DEFAULT_CONFIG: VigilConfig = {
@@ -189,6 +199,7 @@ export const DEFAULT_CONFIG: VigilConfig = {
   rateLimitPerMinute: 600,
   signInRateLimitPerMinute: 30,
   publicUrl: null,
+  retentionSweepMinutes: 60,
 };
 
 export interface ConfigSources {
@@ -307,6 +318,7 @@ function validate(c: Record<string, unknown>): VigilConfig {
     'sessionAbsoluteHours',
     'rateLimitPerMinute',
     'signInRateLimitPerMinute',
+    'retentionSweepMinutes',
   ] as const) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {

@@ -4,6 +4,7 @@ import type { ServerOptions as HttpsOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { VigilError } from '@vigil/core';
 import { deviceRoutes } from '../routes/device-api-routes.js';
+import { telemetryDeviceRoutes, trackBatchArrivals } from '../routes/telemetry-device-routes.js';
 import {
   readPresentedCertificate,
   type DevicePrincipal,
@@ -55,6 +56,7 @@ export async function buildDeviceApp(deps: DeviceAppDeps): Promise<FastifyInstan
     sendProblem(request, reply, new VigilError('ERR_NOT_FOUND', 'No such resource.')),
   );
   app.decorateRequest('device', null);
+  const batchArrivals = trackBatchArrivals(app, deps.services);
 
   // A certificate cannot change within a TLS connection (renegotiation is off, see tls-options.ts),
   // so it is read once per connection;
@@ -75,6 +77,7 @@ export async function buildDeviceApp(deps: DeviceAppDeps): Promise<FastifyInstan
   });
 
   await app.register(deviceRoutes(deps.services));
+  await app.register(telemetryDeviceRoutes(deps.services, batchArrivals));
   return app;
 }
 

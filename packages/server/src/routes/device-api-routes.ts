@@ -13,6 +13,18 @@ export function deviceRoutes(services: Services) {
     const r = app.withTypeProvider<TypeBoxTypeProvider>();
     acceptPkcs10(app);
 
+    // A connectivity probe for agents: the onRequest hook has already checked the certificate
+    // against the registry (unknown, revoked and superseded ones are refused there). Nothing is
+    // recorded; a quarantined device is told so, as on every route but check-in and updates.
+    r.get(
+      '/device/v1/ping',
+      { schema: { response: withProblems({ 204: Type.Null({ description: 'Authenticated' }) }) } },
+      async (request, reply) => {
+        services.devices.assertNotQuarantined(deviceOf(request));
+        return reply.code(204).send();
+      },
+    );
+
     r.post(
       '/device/v1/check-in',
       {

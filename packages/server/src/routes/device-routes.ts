@@ -36,6 +36,9 @@ const DeviceSchema = Type.Object({
   softwareVersion: Nullable(Type.String()),
   lastSeenAt: Type.Union([EpochMs, Type.Null()]),
   enrolledAt: EpochMs,
+  careOrganisationId: Type.Union([Id, Type.Null()], {
+    description: 'The care organisation its readings belong to; null: it cannot upload readings',
+  }),
 });
 
 const TokenSchema = Type.Object({
@@ -49,6 +52,7 @@ const TokenSchema = Type.Object({
   createdAt: EpochMs,
   expiresAt: EpochMs,
   revokedAt: Type.Union([EpochMs, Type.Null()]),
+  careOrganisationId: Type.Union([Id, Type.Null()]),
 });
 
 /** Operators' view of devices: the device CA, enrolment tokens, the registry and its actions. */
@@ -181,6 +185,12 @@ export function deviceRoutes(services: Services) {
               site: Type.Optional(Label),
               count: Type.Integer({ minimum: 1, maximum: 10_000 }),
               expiresInHours: Type.Integer({ minimum: 1, maximum: MAX_ENROLMENT_TOKEN_HOURS }),
+              careOrganisationId: Type.Optional(
+                Type.Union([Id, Type.Null()], {
+                  description:
+                    'The care organisation (one this manufacturer serves) the devices report readings to',
+                }),
+              ),
             },
             Closed,
           ),

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { VigilError, actorOf, authorise, type Clock, type Principal } from '@vigil/core';
 import {
   certificateFacts,
@@ -17,6 +18,8 @@ import type { RequestContext } from './request-context.js';
 export interface DevicePrincipal {
   readonly deviceId: string;
   readonly organisationId: string;
+  /** The care organisation its readings belong to, null if none (docs/telemetry.md "Ownership"). */
+  readonly careOrganisationId: string | null;
   readonly status: DeviceStatus;
   /** The presented certificate. */
   readonly certSerial: string;
@@ -26,16 +29,42 @@ export interface DevicePrincipal {
   /** As last recorded: check-in skips writing what has not changed. */
   readonly lastSeenAt: number | null;
   readonly softwareVersion: string | null;
+  /** The certificate's key as a P-256 JWK (what verifies its batches' ES256), or null for another kind. */
+  readonly publicJwk: DevicePublicJwk | null;
+}
+
+/** A P-256 public JWK, exactly the members RFC 7638 hashes. */
+export interface DevicePublicJwk {
+  readonly kty: 'EC';
+  readonly crv: 'P-256';
+  readonly x: string;
+  readonly y: string;
 }
 
 /** What a client certificate says, read once per TLS connection (parsing costs more than the checks). */
 export interface PresentedCertificate {
   readonly facts: CertificateFacts;
   readonly deviceId: string | null;
+  readonly publicJwk: DevicePublicJwk | null;
 }
 
 export function readPresentedCertificate(certificateDer: Uint8Array): PresentedCertificate {
-  return { facts: certificateFacts(certificateDer), deviceId: deviceIdOf(certificateDer) };
+  return {
+    facts: certificateFacts(certificateDer),
+    deviceId: deviceIdOf(certificateDer),
+    publicJwk: p256JwkOf(certificateDer),
+  };
+}
+
+/** The certificate's public key if it is ECDSA P-256 (the only key a batch signature may use). */
+function p256JwkOf(certificateDer: Uint8Array): DevicePublicJwk | null {
+  try {
+    const jwk = new X509Certificate(certificateDer).publicKey.export({ format: 'jwk' });
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) return null;
+    return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
+  } catch {
+    return null;
+  }
 }
 
 /** Last-seen is kept to the minute, so a chatty gateway does not cost a durable write per check-in. */
@@ -159,6 +188,7 @@ export class DeviceService {
     return {
       deviceId: device.id,
       organisationId: device.organisationId,
+      careOrganisationId: device.careOrganisationId,
       status: device.status,
       certSerial: facts.serialNumber,
       certSubject: facts.subject,
@@ -166,6 +196,7 @@ export class DeviceService {
       certNotAfter: facts.notAfter.getTime(),
       lastSeenAt: device.lastSeenAt,
       softwareVersion: device.softwareVersion,
+      publicJwk: presented.publicJwk,
     };
   }
 

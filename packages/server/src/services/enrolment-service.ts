@@ -80,11 +80,25 @@ export class EnrolmentService {
       site?: string | null;
       count: number;
       expiresInHours: number;
+      /** The care organisation the devices will report to: one this manufacturer serves. */
+      careOrganisationId?: string | null;
     },
     context: RequestContext,
   ): Promise<{ token: string; view: EnrolmentTokenView }> {
     authorise(principal, organisationId, 'devices:manage');
     await this.deps.cas.chain(organisationId); // fails early with ERR_DEVICE_CA_MISSING
+    const careOrganisationId = input.careOrganisationId ?? null;
+    if (careOrganisationId !== null) {
+      // docs/telemetry.md "Ownership": readings may only go to an organisation the manufacturer serves.
+      const served = await this.deps.store.listOrganisationsServedBy(organisationId);
+      if (!served.some((o) => o.id === careOrganisationId)) {
+        throw new VigilError(
+          'ERR_CARE_ORGANISATION_NOT_SERVED',
+          'Name a care organisation this manufacturer serves (see GET …/served).',
+          { details: { careOrganisationId } },
+        );
+      }
+    }
     const now = this.deps.clock.now();
     const token = generateSecretToken(TOKEN_PREFIX.enrolment);
     const row = await this.deps.store.createEnrolmentToken({
@@ -97,6 +111,7 @@ export class EnrolmentService {
       createdAt: now,
       expiresAt: now + Math.min(input.expiresInHours, MAX_ENROLMENT_TOKEN_HOURS) * 3_600_000,
       createdBy: principal.userId,
+      careOrganisationId,
     });
     await this.deps.audit.record(
       {
@@ -109,6 +124,7 @@ export class EnrolmentService {
           site: row.site,
           count: row.usesTotal,
           expiresAt: row.expiresAt,
+          careOrganisationId: row.careOrganisationId,
         },
       },
       context,
@@ -325,6 +341,7 @@ export class EnrolmentService {
         hardwareAttested,
         enrolledAt: now,
         enrolmentTokenId: token.id,
+        careOrganisationId: token.careOrganisationId,
       });
       await tx.recordDeviceCertificate({
         serial: certificate.serialNumber,
@@ -345,6 +362,7 @@ export class EnrolmentService {
             certSerial: certificate.serialNumber,
             hardwareAttested,
             keyAlgorithm: csr.keyAlgorithm,
+            careOrganisationId: token.careOrganisationId,
           },
         },
         context,

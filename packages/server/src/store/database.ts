@@ -142,6 +142,15 @@ export interface Database {
   devices: DevicesTable;
   device_certificates: DeviceCertificatesTable;
   attestation_nonces: AttestationNoncesTable;
+  member_keys: MemberKeysTable;
+  manifest_signing_keys: ManifestSigningKeysTable;
+  key_manifests: KeyManifestsTable;
+  team_keys: TeamKeysTable;
+  pseudonym_secrets: PseudonymSecretsTable;
+  data_keys: DataKeysTable;
+  pseudonym_tables: PseudonymTablesTable;
+  batches: BatchesTable;
+  retention_policies: RetentionPoliciesTable;
 }
 
 export interface DeviceCasTable {
@@ -183,6 +192,7 @@ export interface EnrolmentTokensTable {
   expires_at: Millis;
   revoked_at: Millis | null;
   created_by: string | null;
+  care_organisation_id: string | null;
 }
 
 export interface DevicesTable {
@@ -201,6 +211,7 @@ export interface DevicesTable {
   last_seen_at: Millis | null;
   enrolled_at: Millis;
   enrolment_token_id: string | null;
+  care_organisation_id: string | null;
 }
 
 export interface DeviceCertificatesTable {
@@ -218,6 +229,93 @@ export interface AttestationNoncesTable {
   organisation_id: string;
   expires_at: Millis;
   used_at: Millis | null;
+}
+
+// Protected telemetry (migration 0003). Keys are public JWKs or JWEs, stored as text.
+
+export interface MemberKeysTable {
+  organisation_id: string;
+  user_id: string;
+  kid: string;
+  public_jwk: Json;
+  registered_at: Millis;
+}
+
+export interface ManifestSigningKeysTable {
+  organisation_id: string;
+  public_jwk: Json;
+  fingerprint: string;
+  pinned_at: Millis;
+}
+
+export interface KeyManifestsTable {
+  organisation_id: string;
+  version: number;
+  epoch: number;
+  jws: string;
+  signing_public_jwk: Json;
+  signing_key_fingerprint: string;
+  created_at: Millis;
+}
+
+export interface TeamKeysTable {
+  organisation_id: string;
+  epoch: number;
+  jwe: Json;
+  updated_at: Millis;
+}
+
+export interface PseudonymSecretsTable {
+  organisation_id: string;
+  epoch: number;
+  jwe: Json;
+  updated_at: Millis;
+}
+
+export interface DataKeysTable {
+  kid: string;
+  organisation_id: string;
+  epoch: number;
+  device_id: string;
+  jwe: Json;
+  sha256: string;
+  created_at: Millis;
+}
+
+export interface PseudonymTablesTable {
+  device_id: string;
+  organisation_id: string;
+  version: number;
+  jwe: Json;
+  updated_at: Millis;
+}
+
+export interface BatchesTable {
+  id: string;
+  organisation_id: string;
+  device_id: string;
+  sequence: number;
+  pseudonym: string;
+  epoch: number;
+  kid: string;
+  /** The readings' time range from the batch header. */
+  from_at: Millis;
+  to_at: Millis;
+  /** When the gateway made the batch (header `createdAt`). */
+  created_at: Millis;
+  received_at: Millis;
+  size: number;
+  sha256: string;
+  /** The compact JWE as received. */
+  jwe: string;
+  /** The P-256 key of the certificate the batch came with (JWK), or null. */
+  device_public_jwk: Json | null;
+}
+
+export interface RetentionPoliciesTable {
+  organisation_id: string;
+  days: number;
+  updated_at: Millis;
 }
 
 /** Every Vigil table, parents before children (the order backups count and check them in). */
@@ -239,6 +337,15 @@ export const STORE_TABLES = [
   'devices',
   'device_certificates',
   'attestation_nonces',
+  'member_keys',
+  'manifest_signing_keys',
+  'key_manifests',
+  'team_keys',
+  'pseudonym_secrets',
+  'data_keys',
+  'pseudonym_tables',
+  'batches',
+  'retention_policies',
 ] as const satisfies ReadonlyArray<keyof Database>;
 
 export type StoreTable = (typeof STORE_TABLES)[number];

@@ -40,6 +40,8 @@ export interface EnrolmentTokenRow {
   readonly expiresAt: number;
   readonly revokedAt: number | null;
   readonly createdBy: string | null;
+  /** The care organisation the devices it enrols report to (docs/telemetry.md "Ownership"). */
+  readonly careOrganisationId: string | null;
 }
 
 export interface DeviceRow {
@@ -60,6 +62,8 @@ export interface DeviceRow {
   readonly lastSeenAt: number | null;
   readonly enrolledAt: number;
   readonly enrolmentTokenId: string | null;
+  /** The care organisation its readings belong to; null: it cannot upload readings. */
+  readonly careOrganisationId: string | null;
 }
 
 export interface DeviceCertificateRow {
@@ -93,7 +97,9 @@ export interface DeviceStore {
   listAllowedSerials(modelId: string): Promise<string[]>;
 
   createEnrolmentToken(
-    input: Omit<EnrolmentTokenRow, 'id' | 'usesRemaining' | 'revokedAt'>,
+    input: Omit<EnrolmentTokenRow, 'id' | 'usesRemaining' | 'revokedAt' | 'careOrganisationId'> & {
+      careOrganisationId?: string | null;
+    },
   ): Promise<EnrolmentTokenRow>;
   getEnrolmentTokenByHash(tokenHash: string): Promise<EnrolmentTokenRow | undefined>;
   getEnrolmentToken(id: string): Promise<EnrolmentTokenRow | undefined>;
@@ -106,7 +112,10 @@ export interface DeviceStore {
   revokeEnrolmentToken(id: string, now: number): Promise<void>;
 
   createDevice(
-    input: Omit<DeviceRow, 'previousCertSerial' | 'softwareVersion' | 'lastSeenAt'>,
+    input: Omit<
+      DeviceRow,
+      'previousCertSerial' | 'softwareVersion' | 'lastSeenAt' | 'careOrganisationId'
+    > & { careOrganisationId?: string | null },
   ): Promise<DeviceRow>;
   getDevice(id: string): Promise<DeviceRow | undefined>;
   listDevices(organisationId: string): Promise<DeviceRow[]>;

@@ -8,3 +8,4 @@ export type { StoreLogger } from './store-logger.js';
 export type { StoreEngine } from './database.js';
 export { LATEST_SCHEMA_VERSION } from './migrations/migrations.js';
 export type * from './store.js';
+export type * from './telemetry-store.js';

@@ -2,12 +2,14 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, StoreEngine } from './database.js';
 import { apiTokenQueries } from './queries/api-token-queries.js';
 import { auditQueries } from './queries/audit-queries.js';
+import { batchQueries } from './queries/batch-queries.js';
 import { deviceCaQueries } from './queries/device-ca-queries.js';
 import { deviceRegistryQueries } from './queries/device-registry-queries.js';
 import { keyValueQueries } from './queries/key-value-queries.js';
 import { organisationQueries } from './queries/organisation-queries.js';
 import { sessionQueries } from './queries/session-queries.js';
 import { singleUseTokenQueries } from './queries/single-use-token-queries.js';
+import { telemetryKeyQueries } from './queries/telemetry-key-queries.js';
 import { userQueries } from './queries/user-queries.js';
 import type { Store } from './store.js';
 
@@ -48,6 +50,8 @@ export function createKyselyStore(db: Kysely<Database>, engine: StoreEngine): St
     ...auditQueries(db, engine),
     ...deviceCaQueries(db),
     ...deviceRegistryQueries(db),
+    ...telemetryKeyQueries(db),
+    ...batchQueries(db),
 
     async ping() {
       await sql`SELECT 1`.execute(db);

@@ -1,4 +1,5 @@
 import type { DeviceStore } from './device-store.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import type {
   AuditEvent,
   AuditEventInput,
@@ -101,7 +102,7 @@ export interface AuditQuery {
   readonly includeServerWide?: boolean;
 }
 
-export interface Store extends DeviceStore {
+export interface Store extends DeviceStore, TelemetryStore {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Runs `fn` in one transaction; the store passed to `fn` is bound to it. */

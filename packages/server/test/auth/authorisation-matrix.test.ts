@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PERMISSIONS, ROLES, roleAllows, type Permission, type Role } from '@vigil/core';
 import { TestApp, TestAgent, type TestPerson } from '@vigil/testkit';
+import { careKeys, wrappedPseudonymSecret, type CareKeys } from '../telemetry/telemetry-kit.js';
 
 /**
  * Every route × every role × own/other organisation, generated from one
@@ -12,7 +13,11 @@ type Rule =
   | { kind: 'public' }
   | { kind: 'self' }
   | { kind: 'any-principal' }
-  | { kind: 'org'; permission: Permission };
+  | { kind: 'org'; permission: Permission }
+  /** Any one of the permissions opens the route (`authoriseAny`). */
+  | { kind: 'org-any'; permissions: readonly [Permission, ...Permission[]] };
+
+const KEYS_OR_DATA = { kind: 'org-any', permissions: ['keys:manage', 'data:read'] } as const;
 
 const RULES: Record<string, Rule> = {
   'GET /api/v1/setup': { kind: 'public' },
@@ -85,7 +90,34 @@ const RULES: Record<string, Rule> = {
     kind: 'org',
     permission: 'devices:manage',
   },
+  'PUT /api/v1/organisations/{orgId}/member-keys/me': { kind: 'org', permission: 'org:read' },
+  'GET /api/v1/organisations/{orgId}/member-keys': KEYS_OR_DATA,
+  'PUT /api/v1/organisations/{orgId}/key-manifest': { kind: 'org', permission: 'keys:manage' },
+  'GET /api/v1/organisations/{orgId}/key-manifest': { kind: 'org', permission: 'org:read' },
+  'PUT /api/v1/organisations/{orgId}/team-keys/{epoch}': {
+    kind: 'org',
+    permission: 'keys:manage',
+  },
+  'GET /api/v1/organisations/{orgId}/team-keys': KEYS_OR_DATA,
+  'PUT /api/v1/organisations/{orgId}/pseudonym-secret': { kind: 'org', permission: 'keys:manage' },
+  'GET /api/v1/organisations/{orgId}/pseudonym-secret': KEYS_OR_DATA,
+  'GET /api/v1/organisations/{orgId}/data-keys': KEYS_OR_DATA,
+  'GET /api/v1/organisations/{orgId}/pseudonym-tables': { kind: 'org', permission: 'data:read' },
+  'GET /api/v1/organisations/{orgId}/pseudonyms': { kind: 'org', permission: 'data:read' },
+  'GET /api/v1/organisations/{orgId}/batches': { kind: 'org', permission: 'data:read' },
+  'GET /api/v1/organisations/{orgId}/retention': { kind: 'org', permission: 'org:read' },
+  'PUT /api/v1/organisations/{orgId}/retention': { kind: 'org', permission: 'org:manage' },
 };
+
+/** Whether a role may use a route of an organisation. */
+function allows(role: Role, rule: Rule): boolean {
+  if (rule.kind === 'org') return roleAllows(role, rule.permission);
+  if (rule.kind === 'org-any') return rule.permissions.some((p) => roleAllows(role, p));
+  return true;
+}
+
+/** Key material of the organisations the matrix acts in, made as their admins would. */
+const careKeysOf = new Map<string, CareKeys>();
 
 const OPERATOR = { kind: 'operator', userId: null, memberships: [] } as const;
 const CONTEXT = { requestId: 't', sourceIp: '127.0.0.1' };
@@ -93,7 +125,10 @@ const CONTEXT = { requestId: 't', sourceIp: '127.0.0.1' };
 let counter = 0;
 /** A valid request for an org-scoped route, with a fresh target person where the route changes one. */
 async function orgRequest(t: TestApp, route: string, orgId: string, targetOrgId: string) {
-  const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PATCH' | 'DELETE', string];
+  const [method, template] = route.split(' ') as [
+    'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
+    string,
+  ];
   let userId: string = crypto.randomUUID();
   if (template.includes('{userId}')) {
     userId = (await t.addPerson(targetOrgId, 'clinician', `target${++counter}@example.org`)).id;
@@ -134,7 +169,9 @@ async function orgRequest(t: TestApp, route: string, orgId: string, targetOrgId:
     .replace('{userId}', userId)
     .replace('{deviceId}', deviceId)
     .replace('{tokenId}', tokenId)
-    .replace('{model}', 'gateway');
+    .replace('{model}', 'gateway')
+    .replace('{epoch}', '1');
+  const keys = careKeysOf.get(orgId) ?? (await careKeys(orgId));
   const bodies: Record<string, unknown> = {
     'POST /api/v1/organisations/{orgId}/served': {
       name: `Care ${++counter}`,
@@ -161,6 +198,20 @@ async function orgRequest(t: TestApp, route: string, orgId: string, targetOrgId:
       count: 1,
       expiresInHours: 1,
     },
+    'PUT /api/v1/organisations/{orgId}/member-keys/me': { publicJwk: keys.member.publicJwk },
+    'PUT /api/v1/organisations/{orgId}/key-manifest':
+      route === 'PUT /api/v1/organisations/{orgId}/key-manifest'
+        ? {
+            // A fresh version each time: only a higher one is accepted.
+            jws: await keys.manifest(new Date(t.clock.now())),
+            signingPublicJwk: keys.signing.publicJwk,
+          }
+        : undefined,
+    'PUT /api/v1/organisations/{orgId}/team-keys/{epoch}': { jwe: keys.epoch.wrapped },
+    'PUT /api/v1/organisations/{orgId}/pseudonym-secret': {
+      jwe: await wrappedPseudonymSecret(keys),
+    },
+    'PUT /api/v1/organisations/{orgId}/retention': { days: 30 },
   };
   return { method, url, body: bodies[route] };
 }
@@ -199,6 +250,24 @@ describe('authorisation matrix (role × route × organisation)', () => {
       { attestationRequired: false, vendorRootsPem: [] },
       CONTEXT,
     );
+    // What the telemetry routes read must exist, so an allowed read answers 200, not 404.
+    const keysA = await careKeys(orgA);
+    careKeysOf.set(orgA, keysA);
+    await t.services.keys.publishManifest(
+      OPERATOR,
+      orgA,
+      {
+        jws: await keysA.manifest(new Date(t.clock.now())),
+        signingPublicJwk: keysA.signing.publicJwk,
+      },
+      CONTEXT,
+    );
+    await t.services.keys.putPseudonymSecret(
+      OPERATOR,
+      orgA,
+      await wrappedPseudonymSecret(keysA),
+      CONTEXT,
+    );
   });
   after(() => t.close());
 
@@ -218,7 +287,10 @@ describe('authorisation matrix (role × route × organisation)', () => {
   it('refuses every non-public route to an anonymous caller with ERR_AUTH_REQUIRED', async () => {
     for (const [route, rule] of Object.entries(RULES)) {
       if (rule.kind === 'public') continue;
-      const [method, template] = route.split(' ') as ['GET' | 'POST' | 'PATCH' | 'DELETE', string];
+      const [method, template] = route.split(' ') as [
+        'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
+        string,
+      ];
       const url = template
         .replace('{orgId}', orgA)
         .replace('{userId}', crypto.randomUUID())
@@ -229,10 +301,10 @@ describe('authorisation matrix (role × route × organisation)', () => {
   });
 
   for (const [route, rule] of Object.entries(RULES)) {
-    if (rule.kind !== 'org') continue;
+    if (rule.kind !== 'org' && rule.kind !== 'org-any') continue;
     describe(route, () => {
       for (const role of ROLES) {
-        const allowed = roleAllows(role, rule.permission);
+        const allowed = allows(role, rule);
         it(`${role} in its own organisation: ${allowed ? 'allowed' : 'ERR_AUTH_FORBIDDEN'}`, async () => {
           const { method, url, body } = await orgRequest(t, route, orgA, orgA);
           const answer = await agents.get(role)!.request(method, url, body);
@@ -262,7 +334,7 @@ describe('authorisation matrix (role × route × organisation)', () => {
           const bot = TestAgent.withToken(t.app, created.json<{ token: string }>().token);
           const own = await orgRequest(t, route, orgA, orgA);
           const answer = await bot.request(own.method, own.url, own.body);
-          if (roleAllows(role, rule.permission))
+          if (allows(role, rule))
             assert.ok(answer.status < 300, `${role}: ${answer.status} ${answer.code ?? ''}`);
           else assert.equal(answer.code, 'ERR_AUTH_TOKEN_SCOPE', role);
           const other = await orgRequest(t, route, orgB, orgB);
@@ -304,7 +376,7 @@ describe('authorisation matrix (role × route × organisation)', () => {
       password: 'careful long passphrase 9',
     });
     for (const [route, rule] of Object.entries(RULES)) {
-      if (rule.kind !== 'org') continue;
+      if (rule.kind !== 'org' && rule.kind !== 'org-any') continue;
       const { method, url, body } = await orgRequest(t, route, orgA, orgA);
       assert.equal((await agent.request(method, url, body)).code, 'ERR_NOT_FOUND', route);
     }

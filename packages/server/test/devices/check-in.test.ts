@@ -28,6 +28,8 @@ describe('device check-in', () => {
     device = {
       deviceId: row.id,
       organisationId,
+      careOrganisationId: null,
+      publicJwk: null,
       status: 'active',
       certSerial: 'aa',
       certSubject: 'CN=x',

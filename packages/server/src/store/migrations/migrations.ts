@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { StoreEngine } from '../database.js';
 import { initialMigration } from './0001-initial.js';
 import { devicesMigration } from './0002-devices.js';
+import { telemetryMigration } from './0003-telemetry.js';
 
 /**
  * A Kysely without table types: a migration sees the schema as it was when it
@@ -27,6 +28,7 @@ export function vigilMigrations(engine: StoreEngine): readonly VigilMigration[] 
   return [
     { version: 1, name: 'initial', up: initialMigration(engine) },
     { version: 2, name: 'devices', up: devicesMigration },
+    { version: 3, name: 'telemetry', up: telemetryMigration },
   ];
 }
 

@@ -44,6 +44,7 @@ export function deviceRegistryQueries(db: Kysely<Database>): DeviceRegistryQueri
         expires_at: input.expiresAt,
         revoked_at: null,
         created_by: input.createdBy,
+        care_organisation_id: input.careOrganisationId ?? null,
       };
       await db.insertInto('enrolment_tokens').values(row).execute();
       return toToken(row);
@@ -118,6 +119,7 @@ export function deviceRegistryQueries(db: Kysely<Database>): DeviceRegistryQueri
         last_seen_at: null,
         enrolled_at: input.enrolledAt,
         enrolment_token_id: input.enrolmentTokenId,
+        care_organisation_id: input.careOrganisationId ?? null,
       };
       await db.insertInto('devices').values(row).execute();
       return toDevice(row);
@@ -220,6 +222,7 @@ function toToken(row: Selectable<EnrolmentTokensTable>): EnrolmentTokenRow {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     createdBy: row.created_by,
+    careOrganisationId: row.care_organisation_id,
   };
 }
 
@@ -240,6 +243,7 @@ function toDevice(row: Selectable<DevicesTable>): DeviceRow {
     lastSeenAt: row.last_seen_at,
     enrolledAt: row.enrolled_at,
     enrolmentTokenId: row.enrolment_token_id,
+    careOrganisationId: row.care_organisation_id,
   };
 }
 
