@@ -11,6 +11,7 @@ import { SetupPage } from './pages/setup-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import { TokensPage } from './pages/tokens-page.js';
 import { UsersPage } from './pages/users-page.js';
+import { VitalSignsPage } from './pages/vital-signs-page.js';
 
 /**
  * Who may see a page:
@@ -49,6 +50,14 @@ export const ROUTES: readonly PageRoute[] = [
     page: DevicesPage,
     nav: 'Devices',
     navPermission: 'devices:read',
+  },
+  {
+    path: '/vital-signs',
+    title: 'Vital signs',
+    access: 'active',
+    page: VitalSignsPage,
+    nav: 'Vital signs',
+    navPermission: 'data:read',
   },
   { path: '/users', title: 'Users', access: 'active', page: UsersPage, nav: 'Users' },
   { path: '/tokens', title: 'API tokens', access: 'active', page: TokensPage, nav: 'API tokens' },

@@ -30,4 +30,6 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'audit:read': 'Read the audit trail and metrics',
   'devices:read': 'List devices, enrolment tokens and the device CA',
   'devices:manage': 'Create enrolment tokens; quarantine, release and revoke devices',
+  'data:read': "Read a care organisation's protected telemetry (decrypted in your browser)",
+  'keys:manage': 'Publish the key manifest; store wrapped team keys and the pseudonym secret',
 };

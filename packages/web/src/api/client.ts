@@ -2,6 +2,8 @@ import { rememberCsrfToken, request } from './http.js';
 import type {
   AddedUser,
   ApiToken,
+  BatchPage,
+  BatchQuery,
   CreatedApiToken,
   CreatedEnrolmentToken,
   Device,
@@ -15,12 +17,16 @@ import type {
   NewUser,
   Organisation,
   OrgUser,
+  PatientSummary,
   Role,
+  SealedPseudonymTable,
   SessionAnswer,
   SetupRequest,
   SetupResult,
   SetupStatus,
   TotpEnrolment,
+  WrappedDataKey,
+  WrappedTeamKey,
 } from './types.js';
 
 /**
@@ -205,6 +211,45 @@ export function setDeviceStatus(
   action: DeviceAction,
 ): Promise<Device> {
   return request('POST', `/organisations/${id(orgId)}/devices/${id(deviceId)}/${action}`);
+}
+
+// Protected telemetry of a care organisation (docs/telemetry.md "Operator API"): ciphertext
+// and wrapped keys only; the browser decrypts with the clinician's own key.
+
+/** One page of the pseudonyms with readings, in pseudonym order. */
+export function listPseudonyms(
+  orgId: string,
+  after?: string,
+): Promise<{ pseudonyms: PatientSummary[]; next: string | null }> {
+  const query = after === undefined ? '' : `?${new URLSearchParams({ after }).toString()}`;
+  return request('GET', `/organisations/${id(orgId)}/pseudonyms${query}`);
+}
+
+export function listPseudonymTables(
+  orgId: string,
+): Promise<{ pseudonymTables: SealedPseudonymTable[] }> {
+  return request('GET', `/organisations/${id(orgId)}/pseudonym-tables`);
+}
+
+export function listTeamKeys(orgId: string): Promise<{ teamKeys: WrappedTeamKey[] }> {
+  return request('GET', `/organisations/${id(orgId)}/team-keys`);
+}
+
+/** The wrapped data key `kid` names (the route takes one kid at a time). */
+export function getDataKey(orgId: string, kid: string): Promise<{ dataKeys: WrappedDataKey[] }> {
+  const query = new URLSearchParams({ kid });
+  return request('GET', `/organisations/${id(orgId)}/data-keys?${query.toString()}`);
+}
+
+/** One page of a patient's batches whose readings overlap [from, to], oldest first. */
+export function listBatches(orgId: string, query: BatchQuery): Promise<BatchPage> {
+  const search = new URLSearchParams({ pseudonym: query.pseudonym });
+  // The route takes ISO 8601 date-times; it answers with epoch milliseconds.
+  if (query.from !== undefined) search.set('from', new Date(query.from).toISOString());
+  if (query.to !== undefined) search.set('to', new Date(query.to).toISOString());
+  if (query.after !== undefined) search.set('after', query.after);
+  if (query.limit !== undefined) search.set('limit', String(query.limit));
+  return request('GET', `/organisations/${id(orgId)}/batches?${search.toString()}`);
 }
 
 /** Where gateways enrol (EST, RFC 7030): this server's origin, as the browser reached it. */

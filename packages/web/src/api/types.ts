@@ -175,3 +175,84 @@ export interface CreatedEnrolmentToken extends EnrolmentToken {
   /** The secret `vgl_enrol_…`; shown once, never retrievable again. */
   token: string;
 }
+
+// Protected telemetry (docs/telemetry.md "Operator API"). Every `jwe` is opaque here: only
+// @vigil/protect reads it, and it checks everything it reads.
+
+/** A patient (a pseudonym) with readings, and when they were taken. */
+export interface PatientSummary {
+  /** `p<version>_…`, the HMAC pseudonym the gateways computed. */
+  pseudonym: string;
+  /** How many batches the server holds for it. */
+  batches: number;
+  /** The earliest and latest reading time (from the batches' headers). */
+  first: number;
+  last: number;
+}
+
+/** A device's latest staff copy of its pseudonym table, sealed to a team epoch. */
+export interface SealedPseudonymTable {
+  deviceId: string;
+  version: number;
+  /** General JSON JWE, `typ` `vigil-pseudonym-table+jwe`. */
+  jwe: unknown;
+}
+
+/** A team epoch's private key, wrapped to its members and the recovery key. */
+export interface WrappedTeamKey {
+  epoch: number;
+  /** General JSON JWE, `typ` `vigil-team-key+jwe`. */
+  jwe: unknown;
+}
+
+/** A gateway's data key, wrapped to a team epoch and the recovery key. */
+export interface WrappedDataKey {
+  kid: string;
+  epoch: number;
+  deviceId: string;
+  /** General JSON JWE, `typ` `vigil-data-key+jwe`. */
+  jwe: unknown;
+}
+
+/** A public ECDSA P-256 JWK (a device's batch-signing key). */
+export interface DevicePublicJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+}
+
+/** One stored batch: its header's metadata (claims until opened) and the ciphertext. */
+export interface StoredBatch {
+  id: string;
+  deviceId: string;
+  sequence: number;
+  pseudonym: string;
+  epoch: number;
+  kid: string;
+  /** The first and last reading time the header claims. */
+  from: number;
+  to: number;
+  /** The compact JWE, `typ` `vigil-batch+jwe`. */
+  jwe: string;
+  /**
+   * The enrolled device's signing key, to verify the batch's JWS. Absent or null
+   * when the server does not know it: the batch is then refused (ERR_BATCH_SIGNATURE).
+   */
+  devicePublicJwk?: DevicePublicJwk | null;
+}
+
+export interface BatchPage {
+  batches: StoredBatch[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+}
+
+export interface BatchQuery {
+  pseudonym: string;
+  /** Epoch milliseconds (sent as ISO 8601): batches whose readings overlap [from, to]. */
+  from?: number;
+  to?: number;
+  after?: string;
+  limit?: number;
+}

@@ -13,6 +13,9 @@ export function HomePage() {
   const me = useMe();
   const admin = me.memberships.some((m) => can(m.role, 'users:manage'));
   const devices = me.memberships.some((m) => can(m.role, 'devices:read'));
+  const vitals = me.memberships.some(
+    (m) => m.organisation.kind === 'care' && can(m.role, 'data:read'),
+  );
   return (
     <>
       <PageHeading>Welcome, {me.user.name}</PageHeading>
@@ -26,6 +29,12 @@ export function HomePage() {
           <p>
             Enrolled gateways and their enrolment tokens are on the{' '}
             <Link to="/devices">Devices</Link> page.
+          </p>
+        ) : null}
+        {vitals ? (
+          <p>
+            Your patients’ readings, decrypted in your browser, are on the{' '}
+            <Link to="/vital-signs">Vital signs</Link> page.
           </p>
         ) : null}
         {admin ? (

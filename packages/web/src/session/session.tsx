@@ -4,6 +4,7 @@ import { ApiError } from '../api/api-error.js';
 import { getMe, signOut as endSession } from '../api/client.js';
 import { onAuthEvent } from '../api/http.js';
 import type { Me } from '../api/types.js';
+import { forgetAllMemberKeys, setKeyOwner } from '../keystore/member-key-store.js';
 import { navigate } from '../router/router.js';
 
 /**
@@ -48,7 +49,13 @@ export function SessionProvider({ children }: { readonly children: ReactNode }) 
     }
   }, []);
 
+  // Brings back the signed-in person's member keys (non-extractable, in IndexedDB).
+  useEffect(() => {
+    if (me) void setKeyOwner(me.user.id);
+  }, [me]);
+
   const forget = useCallback((notice: string) => {
+    forgetAllMemberKeys();
     setMe(null);
     navigate('/sign-in', { state: { notice } });
   }, []);
@@ -72,6 +79,8 @@ export function SessionProvider({ children }: { readonly children: ReactNode }) 
         const from = location.pathname + location.search;
         switch (event.kind) {
           case 'signed-out':
+            // Whoever signs in next must not find this person's decryption key in the tab.
+            forgetAllMemberKeys();
             setMe(null);
             navigate('/sign-in', {
               state: { notice: event.expired ? NOTICE_IDLE : NOTICE_SIGN_IN, from },
