@@ -86,7 +86,8 @@ function quantity(definition: QuantityDefinition, value: number): Quantity {
  * });
  */
 export function vitalSignObservation(input: VitalSignObservationInput): VitalSignObservation {
-  const definition = VITAL_SIGNS[input.kind] as (typeof VITAL_SIGNS)[VitalSignKind] | undefined;
+  // Own properties only: a kind such as 'toString' must not find Object.prototype's.
+  const definition = Object.hasOwn(VITAL_SIGNS, input.kind) ? VITAL_SIGNS[input.kind] : undefined;
   if (definition === undefined) {
     throw new VigilError('ERR_FHIR_CODE', 'Unknown vital-sign kind.', {
       details: { kind: String(input.kind) },

@@ -131,4 +131,17 @@ describe('when the reading itself is wrong', () => {
       rejectsWith('ERR_FHIR_CODE'),
     );
   });
+
+  it('refuses a kind that names an Object.prototype member with ERR_FHIR_CODE, not a TypeError', () => {
+    for (const kind of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      assert.throws(
+        () =>
+          vitalSignObservation({
+            ...SAMPLE_READINGS['heart-rate'],
+            kind: kind as 'heart-rate',
+          }),
+        rejectsWith('ERR_FHIR_CODE'),
+      );
+    }
+  });
 });
