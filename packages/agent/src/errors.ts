@@ -42,6 +42,13 @@ export const AGENT_ERROR_CODES = [
   'ERR_AGENT_CERTIFICATE_EXPIRED',
   /** The outbox is at its cap: the batch was not stored (nothing is dropped silently). */
   'ERR_AGENT_QUEUE_FULL',
+  /**
+   * The first key manifest is signed by a key whose fingerprint is not the one the
+   * care organisation published (`expectedSigningKeyFingerprint`): nothing was pinned.
+   */
+  'ERR_AGENT_MANIFEST_FINGERPRINT',
+  /** The telemetry was closed; open it again. */
+  'ERR_AGENT_CLOSED',
 ] as const;
 
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];

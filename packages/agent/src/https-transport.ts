@@ -79,6 +79,13 @@ export class HttpsTransport implements AgentTransport {
         outgoing.destroy(new AgentError('ERR_AGENT_TIMEOUT', `No answer from ${url.host}.`)),
       );
       outgoing.on('error', (error) => reject(toAgentError(error, url.host)));
+      // RFC 9110 §15.2.2: a 101 answers only a request that asked to upgrade, and ours never
+      // do. Without an 'upgrade' listener Node closes the socket and settles nothing: no
+      // response, no error, no timeout, so the request (and an upload pass) would hang.
+      outgoing.on('upgrade', (_response, socket) => {
+        socket.destroy();
+        reject(new AgentError('ERR_AGENT_PROTOCOL', `${url.host} switched protocols unasked.`));
+      });
       outgoing.end(body);
     });
   }

@@ -1,8 +1,9 @@
 /**
  * @vigil/agent — the gateway side of Vigil device identity (docs/devices.md):
  * EST enrolment with a one-time token, the private key generated and kept on the
- * gateway, automatic renewal, check-in, and a mutual-TLS client for later
- * features. Clock, storage and transport are injected.
+ * gateway, automatic renewal, check-in, a mutual-TLS client, the durable
+ * store-and-forward outbox, and protected telemetry (docs/telemetry.md).
+ * Clock, storage and transport are injected.
  */
 export {
   VigilAgent,
@@ -23,6 +24,7 @@ export {
 
 // Storage
 export {
+  RECORD_NAME,
   parseStoredIdentity,
   type AgentStorage,
   type StoredIdentity,
@@ -70,7 +72,13 @@ export {
 export type { Clock } from '@vigil/core';
 
 // Store-and-forward
-export { Outbox, type EnqueueMeta, type OutboxEntry, type OutboxOptions } from './queue/outbox.js';
+export {
+  Outbox,
+  type EnqueueMeta,
+  type HeldEntry,
+  type OutboxEntry,
+  type OutboxOptions,
+} from './queue/outbox.js';
 export {
   OUTBOX_WARNING_FRACTION,
   type OutboxAlarm,
@@ -86,3 +94,22 @@ export {
   type UploaderOptions,
 } from './queue/uploader.js';
 export { UPLOAD_RETRY, uploadRetryDelay, type UploadRetryOptions } from './queue/upload-backoff.js';
+
+// Protected telemetry
+export { Telemetry } from './telemetry/telemetry.js';
+export type {
+  ManifestRefresh,
+  RecordedBatch,
+  TelemetryDevice,
+  TelemetryOptions,
+  TelemetryStatus,
+} from './telemetry/telemetry-options.js';
+export type { TelemetryReading } from './telemetry/readings.js';
+export type { QueueTelemetryAlarm, TelemetryAlarm } from './telemetry/telemetry-alarm.js';
+export { isFinalBatchRefusal } from './telemetry/batch-refusal.js';
+export {
+  TelemetryApi,
+  type DeviceRequest,
+  type QueueAlarmReport,
+} from './telemetry/telemetry-api.js';
+export { sameFingerprint, type ManifestAnswer } from './telemetry/manifest-trust.js';

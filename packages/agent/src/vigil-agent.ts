@@ -1,3 +1,4 @@
+import { createPrivateKey, webcrypto } from 'node:crypto';
 import { systemClock, type Clock } from '@vigil/core';
 import { parseCheckInResult, type CheckInResult } from './check-in-result.js';
 import { enrolDevice, type EnrolmentRequest } from './enrol-device.js';
@@ -7,6 +8,9 @@ import { DeviceCertificate } from './device-certificate.js';
 import { AgentError } from './errors.js';
 import { HttpsTransport } from './https-transport.js';
 import type { AgentStorage, StoredIdentity } from './storage/agent-storage.js';
+import type { WebCryptoKey } from './telemetry/table-storage-key.js';
+import type { TelemetryOptions } from './telemetry/telemetry-options.js';
+import { Telemetry } from './telemetry/telemetry.js';
 import { isSuccess, type AgentTransport, type TransportResponse } from './transport.js';
 
 /** Collaborators, all injectable so tests are deterministic. */
@@ -52,8 +56,11 @@ export class VigilAgent {
   readonly #transport: AgentTransport;
   readonly #ownsTransport: boolean;
   readonly #renewer: CertificateRenewer;
+  readonly #clock: Clock;
   #identity: StoredIdentity;
   #certificate: DeviceCertificate;
+  /** The device key as a WebCrypto key for signing batches, for the certificate it belongs to. */
+  #signing: { certificatePem: string; key: Promise<WebCryptoKey> } | undefined;
 
   private constructor(identity: StoredIdentity, context: AgentContext, ownsTransport: boolean) {
     const certificate = DeviceCertificate.fromPem(identity.certificatePem);
@@ -69,10 +76,11 @@ export class VigilAgent {
     this.#identity = identity;
     this.#certificate = certificate;
     this.#storage = context.storage;
+    this.#clock = context.clock ?? systemClock;
     this.#ownsTransport = ownsTransport;
     this.#transport = context.transport ?? defaultTransport(identity.serverTrustPem);
     this.#renewer = new CertificateRenewer({
-      clock: context.clock ?? systemClock,
+      clock: this.#clock,
       random: context.random ?? Math.random,
       transport: this.#transport,
       storage: this.#storage,
@@ -189,6 +197,49 @@ export class VigilAgent {
     } catch (cause) {
       throw new AgentError('ERR_AGENT_PROTOCOL', `${path} did not answer JSON.`, { cause });
     }
+  }
+
+  /**
+   * Opens protected telemetry for this device (docs/telemetry.md): readings are
+   * pseudonymised, signed with the device key, encrypted to the care
+   * organisation's keys from its signed key manifest, queued durably and
+   * uploaded. State (pinned manifest key, sealed pseudonym table) is kept in
+   * this agent's storage. See `Telemetry`.
+   *
+   * @example
+   * const telemetry = await agent.telemetry({
+   *   outbox: { file: '/var/lib/hub/vigil/outbox.sqlite', cap: { bytes: 256 * 1024 * 1024 } },
+   *   pseudonymSecret, expectedSigningKeyFingerprint, onAlarm: showAlarm,
+   * });
+   * telemetry.start();
+   */
+  telemetry(options: TelemetryOptions): Promise<Telemetry> {
+    return Telemetry.open(
+      {
+        deviceId: this.deviceId,
+        request: (path, init) => this.request(path, init),
+        signingKey: () => this.#batchSigningKey(),
+        storage: this.#storage,
+      },
+      { clock: this.#clock, ...options },
+    );
+  }
+
+  /** The current device key, imported once per certificate (renewal brings a new key). */
+  #batchSigningKey(): Promise<WebCryptoKey> {
+    const { certificatePem, keyPkcs8Pem } = this.#identity;
+    if (this.#signing?.certificatePem !== certificatePem) {
+      const der = createPrivateKey(keyPkcs8Pem).export({ type: 'pkcs8', format: 'der' });
+      const key = webcrypto.subtle.importKey(
+        'pkcs8',
+        der,
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['sign'],
+      );
+      this.#signing = { certificatePem, key };
+    }
+    return this.#signing.key;
   }
 
   /** Closes pooled connections of the transport the agent created (not of an injected one). */

@@ -131,6 +131,40 @@ describe('FileStorage', () => {
     });
   });
 
+  describe('named records', () => {
+    it('round-trips a record in <name>.record.json, mode 0600, and null before the first save', async (t) => {
+      const dir = join(await tempDir(t), 'agent');
+      const storage = new FileStorage({ directory: dir });
+      assert.equal(await storage.loadRecord('telemetry'), null);
+      await storage.saveRecord('telemetry', '{"format":1}');
+      await storage.saveRecord('telemetry', '{"format":2}');
+      assert.equal(await storage.loadRecord('telemetry'), '{"format":2}');
+      assert.equal(mode(join(dir, 'telemetry.record.json')), 0o600);
+      assert.equal(mode(dir), 0o700);
+    });
+
+    it('refuses a name that could leave its namespace with ERR_AGENT_INVALID_OPTIONS', async (t) => {
+      const storage = new FileStorage({ directory: await tempDir(t) });
+      for (const name of ['../identity', 'identity.json', '', 'Upper', 'a'.repeat(33)]) {
+        await assert.rejects(
+          storage.saveRecord(name, '{}'),
+          rejectsWith('ERR_AGENT_INVALID_OPTIONS'),
+        );
+      }
+    });
+
+    it('refuses a record other users can read, like the key', async (t) => {
+      const dir = await tempDir(t);
+      const storage = new FileStorage({ directory: dir });
+      await storage.saveRecord('telemetry', '{}');
+      chmodSync(join(dir, 'telemetry.record.json'), 0o644);
+      await assert.rejects(
+        storage.loadRecord('telemetry'),
+        rejectsWith('ERR_AGENT_STORAGE_INSECURE'),
+      );
+    });
+  });
+
   describe('with a passphrase', () => {
     it('stores the key as encrypted PKCS#8 that openssl opens with the passphrase', async (t) => {
       const dir = await tempDir(t);

@@ -14,6 +14,8 @@ export type SendBatch = (batch: OutboxEntry) => Promise<'stored' | 'duplicate'>;
 export interface OutboxReader {
   peek(limit: number): OutboxEntry[];
   acknowledge(sequence: number): boolean;
+  /** Sets a batch aside for good (see `Outbox.hold`); needed only with `isPermanent`. */
+  hold?(sequence: number, reason: string, at: number): boolean;
 }
 
 /** setTimeout/clearTimeout, injectable so tests move time by hand. */
@@ -42,6 +44,17 @@ export interface UploaderOptions {
    * batch, or the outbox itself failing, without one. Exceptions it throws are ignored.
    */
   readonly onError?: (error: unknown, entry: OutboxEntry | undefined, failures: number) => void;
+  /**
+   * Whether a send failure is final for that batch: the server refused its
+   * bytes, so sending them again cannot help (a conflicting sequence, a
+   * malformed or mis-bound batch). Such a batch is held — kept in the outbox,
+   * no longer sent (`outbox.hold`) — and reported to `onHeld`, and the pass
+   * goes on with the next batch without back-off. Default: no failure is
+   * final, so a refused batch blocks the ones behind it and is retried with back-off.
+   */
+  readonly isPermanent?: (error: unknown) => boolean;
+  /** Told about each batch held after a final refusal. Exceptions it throws are ignored. */
+  readonly onHeld?: (entry: OutboxEntry, error: unknown) => void;
 }
 
 /** What one pass over the outbox did. */
@@ -50,6 +63,8 @@ export interface DrainResult {
   readonly delivered: number;
   /** Of those, the ones the server already had. */
   readonly duplicates: number;
+  /** Batches set aside after a final refusal (see `isPermanent`); absent when none. */
+  readonly held?: number;
   /** `drained`: the outbox is empty; `failed`: a send threw and the rest waits. */
   readonly status: 'drained' | 'failed';
   /** After a failure: wait this long before the next attempt, ms. */
@@ -91,6 +106,8 @@ export class Uploader {
   readonly #idleIntervalMs: number;
   readonly #batchLimit: number;
   readonly #onError: NonNullable<UploaderOptions['onError']>;
+  readonly #isPermanent: NonNullable<UploaderOptions['isPermanent']>;
+  readonly #onHeld: NonNullable<UploaderOptions['onHeld']>;
   #failures = 0;
   #running = false;
   #handle: unknown = undefined;
@@ -106,6 +123,14 @@ export class Uploader {
     this.#idleIntervalMs = options.idleIntervalMs ?? 5_000;
     this.#batchLimit = options.batchLimit ?? 50;
     this.#onError = options.onError ?? (() => undefined);
+    this.#isPermanent = options.isPermanent ?? (() => false);
+    this.#onHeld = options.onHeld ?? (() => undefined);
+    if (options.isPermanent !== undefined && options.outbox.hold === undefined) {
+      throw new AgentError(
+        'ERR_AGENT_INVALID_OPTIONS',
+        'isPermanent needs an outbox that can hold batches.',
+      );
+    }
   }
 
   /** Consecutive failed sends since the last success. */
@@ -171,9 +196,11 @@ export class Uploader {
   async #drain(): Promise<DrainResult> {
     let delivered = 0;
     let duplicates = 0;
+    let held = 0;
+    const counts = () => ({ delivered, duplicates, ...(held === 0 ? {} : { held }) });
     for (;;) {
       const entries = this.#outbox.peek(this.#batchLimit);
-      if (entries.length === 0) return { delivered, duplicates, status: 'drained' };
+      if (entries.length === 0) return { ...counts(), status: 'drained' };
       for (const entry of entries) {
         let outcome: 'stored' | 'duplicate';
         try {
@@ -182,12 +209,21 @@ export class Uploader {
             throw new AgentError('ERR_AGENT_PROTOCOL', `send answered ${String(outcome)}.`);
           }
         } catch (error) {
+          // Kept, not deleted: an operator decides (release or acknowledge it). A batch
+          // that could not be set aside is retried like any failure, never sent in a loop.
+          if (
+            this.#permanentSafe(error) &&
+            this.#outbox.hold?.(entry.sequence, reasonOf(error), this.#clock.now()) === true
+          ) {
+            held += 1;
+            this.#onHeldSafe(entry, error);
+            continue;
+          }
           this.#failures += 1;
           this.#onErrorSafe(error, entry);
           const retryInMs = uploadRetryDelay(this.#failures, this.#random(), this.#retry);
           return {
-            delivered,
-            duplicates,
+            ...counts(),
             status: 'failed',
             retryInMs,
             retryAt: this.#clock.now() + retryInMs,
@@ -201,6 +237,22 @@ export class Uploader {
     }
   }
 
+  #permanentSafe(error: unknown): boolean {
+    try {
+      return this.#isPermanent(error);
+    } catch {
+      return false;
+    }
+  }
+
+  #onHeldSafe(entry: OutboxEntry, error: unknown): void {
+    try {
+      this.#onHeld(entry, error);
+    } catch {
+      // A reporting hook must not stop delivery.
+    }
+  }
+
   #onErrorSafe(error: unknown, entry: OutboxEntry | undefined): void {
     try {
       this.#onError(error, entry, this.#failures);
@@ -208,4 +260,10 @@ export class Uploader {
       // A logging hook must not stop delivery.
     }
   }
+}
+
+/** The code of a coded error (`ERR_BATCH_CONFLICT` …), else `refused`. */
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length > 0 ? code : 'refused';
 }

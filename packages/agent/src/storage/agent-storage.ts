@@ -49,6 +49,26 @@ export interface AgentStorage {
   load(): Promise<StoredIdentity | null>;
   /** Replaces the stored identity atomically. */
   save(identity: StoredIdentity): Promise<void>;
+  /**
+   * Reads a small named record kept beside the identity (text, usually JSON;
+   * `telemetry` holds the pinned manifest key and the sealed pseudonym table),
+   * or null when there is none. Optional: only features that keep state need
+   * it, and they refuse a storage without it (`ERR_AGENT_INVALID_OPTIONS`).
+   * Names match {@link RECORD_NAME}.
+   */
+  loadRecord?(name: string): Promise<string | null>;
+  /** Replaces a named record atomically: after a crash, the old content or the new. */
+  saveRecord?(name: string, content: string): Promise<void>;
+}
+
+/** What a record name may be: lower-case letters, digits and "-", 1–32, starting with a letter. */
+export const RECORD_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Refuses a record name that could escape the storage's namespace (`ERR_AGENT_INVALID_OPTIONS`). */
+export function checkRecordName(name: string): void {
+  if (!RECORD_NAME.test(name)) {
+    throw new AgentError('ERR_AGENT_INVALID_OPTIONS', `"${name}" is not a record name.`);
+  }
 }
 
 /**

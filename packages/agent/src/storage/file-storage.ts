@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError, isAgentError } from '../errors.js';
-import { parseStoredIdentity, type AgentStorage, type StoredIdentity } from './agent-storage.js';
+import {
+  checkRecordName,
+  parseStoredIdentity,
+  type AgentStorage,
+  type StoredIdentity,
+} from './agent-storage.js';
 import { checkPassphrase, decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
 import { ensurePrivateDirectory, readPrivateFile, writePrivateFile } from './private-file.js';
 
@@ -25,7 +30,8 @@ const FORMAT = 1;
 /**
  * Keeps the identity in a directory: `identity.json` (device id, certificate,
  * CA chain, URLs) and one `key-<random>.pem`, each mode 0600 in a 0700
- * directory. Loading refuses a key file that other users could read
+ * directory, and named records (`<name>.record.json`, e.g. telemetry state)
+ * beside them. Loading refuses a key file that other users could read
  * (ERR_AGENT_STORAGE_INSECURE), as OpenSSH does for private keys.
  *
  * Save is atomic as a whole: the new key goes to a new file first, then
@@ -90,6 +96,20 @@ export class FileStorage implements AgentStorage {
         `${JSON.stringify(record, null, 2)}\n`,
       );
       await this.#removeKeysOtherThan(keyFile);
+    });
+  }
+
+  /** `<name>.record.json`, mode 0600, written atomically like `identity.json`. */
+  async loadRecord(name: string): Promise<string | null> {
+    checkRecordName(name);
+    return guard(() => readPrivateFile(join(this.#directory, `${name}.record.json`)));
+  }
+
+  async saveRecord(name: string, content: string): Promise<void> {
+    checkRecordName(name);
+    await guard(async () => {
+      await ensurePrivateDirectory(this.#directory);
+      await writePrivateFile(join(this.#directory, `${name}.record.json`), content);
     });
   }
 

@@ -1,4 +1,4 @@
-import type { AgentStorage, StoredIdentity } from './agent-storage.js';
+import { checkRecordName, type AgentStorage, type StoredIdentity } from './agent-storage.js';
 
 /**
  * Keeps the identity in this process only: for tests, simulations and gateways
@@ -13,6 +13,7 @@ import type { AgentStorage, StoredIdentity } from './agent-storage.js';
 export class MemoryStorage implements AgentStorage {
   #identity: StoredIdentity | null;
   #saves = 0;
+  readonly #records = new Map<string, string>();
 
   constructor(initial: StoredIdentity | null = null) {
     this.#identity = initial === null ? null : structuredClone(initial);
@@ -25,6 +26,16 @@ export class MemoryStorage implements AgentStorage {
   async save(identity: StoredIdentity): Promise<void> {
     this.#identity = structuredClone(identity);
     this.#saves += 1;
+  }
+
+  async loadRecord(name: string): Promise<string | null> {
+    checkRecordName(name);
+    return this.#records.get(name) ?? null;
+  }
+
+  async saveRecord(name: string, content: string): Promise<void> {
+    checkRecordName(name);
+    this.#records.set(name, content);
   }
 
   /** How many times `save` succeeded (tests: "renewal saved exactly once"). */

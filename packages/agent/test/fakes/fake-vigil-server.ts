@@ -2,6 +2,7 @@ import { createHash, randomUUID, webcrypto } from 'node:crypto';
 import type { Clock } from '@vigil/core';
 import type { AgentTransport, TransportRequest, TransportResponse } from '@vigil/agent';
 import { x509 } from '../../src/x509-provider.js';
+import { FakeTelemetryRoutes } from './fake-telemetry-routes.js';
 import { certsOnlyBase64, createTestCa, issueCertificate, type TestCa } from './test-pki.js';
 
 const DAY_MS = 86_400_000;
@@ -29,6 +30,8 @@ export class FakeVigilServer implements AgentTransport {
   /** Attestation public key the fake expects signatures from, when set. */
   attestationKey: webcrypto.CryptoKey | undefined;
   readonly devices = new Map<string, Device>();
+  /** The telemetry routes (docs/telemetry.md), for the caller's device. */
+  readonly telemetry = new FakeTelemetryRoutes();
   readonly #tokens = new Map<string, number>();
   readonly #nonces = new Set<string>();
 
@@ -71,7 +74,9 @@ export class FakeVigilServer implements AgentTransport {
       case 'POST /device/v1/check-in':
         return this.#checkIn(req);
       default:
-        return problem(404, 'ERR_NOT_FOUND');
+        return path.startsWith('/device/v1/')
+          ? this.#telemetry(req, path)
+          : problem(404, 'ERR_NOT_FOUND');
     }
   }
 
@@ -130,6 +135,13 @@ export class FakeVigilServer implements AgentTransport {
       certificateExpiresAt: cert.notAfter.toISOString(),
       renewAfter: new Date(notBefore + (lifetime * 2) / 3).toISOString(),
     });
+  }
+
+  #telemetry(req: TransportRequest, path: string): TransportResponse {
+    const device = this.#caller(req);
+    if (device === undefined) return problem(401, 'ERR_DEVICE_UNKNOWN');
+    if (device.status === 'revoked') return problem(403, 'ERR_DEVICE_REVOKED');
+    return this.telemetry.handle(req, path, device.id);
   }
 
   /** The device whose current certificate the request presents (mutual TLS stand-in). */

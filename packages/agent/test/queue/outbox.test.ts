@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { Outbox, isAgentError, type OutboxAlarm, type OutboxOptions } from '@vigil/agent';
 import { tempDir } from '../fakes/temp-dir.js';
 
@@ -144,6 +145,194 @@ describe('Outbox', () => {
       );
       assert.equal(outbox.enqueue('1234', meta).sequence, 2);
       assert.equal(outbox.bytes(), 10);
+    });
+  });
+
+  describe('when a sequence is reserved before the batch is built', () => {
+    it('stores the batch under the reserved number, above every earlier one', async (t) => {
+      const outbox = open(await outboxFile(t));
+      t.after(() => outbox.close());
+      outbox.enqueue('a', meta);
+      const reserved = outbox.reserveSequence();
+      assert.equal(reserved, 2);
+      assert.equal(outbox.lastSequence(), 2);
+      assert.equal(outbox.count(), 1, 'a reservation is not a batch yet');
+      assert.deepEqual(outbox.enqueueReserved(reserved, 'b', meta), { sequence: 2 });
+      assert.deepEqual(
+        outbox.peek(5).map((e) => [e.sequence, e.payload]),
+        [
+          [1, 'a'],
+          [2, 'b'],
+        ],
+      );
+    });
+
+    it('commits the number at once: after a crash before the batch, it is a gap, never reused', async (t) => {
+      const file = await outboxFile(t);
+      const first = open(file);
+      first.enqueue('a', meta);
+      const lost = first.reserveSequence();
+      first.close(); // the process dies while encrypting
+      const second = open(file);
+      t.after(() => second.close());
+      assert.equal(second.enqueue('b', meta).sequence, lost + 1);
+      assert.throws(
+        () => second.enqueueReserved(lost, 'late', meta),
+        (e) => isAgentError(e) && e.code === 'ERR_AGENT_INVALID_OPTIONS',
+      );
+      assert.deepEqual(
+        second.peek(5).map((e) => e.sequence),
+        [1, 3],
+      );
+    });
+
+    it('refuses a number that was not reserved, or already used', async (t) => {
+      const outbox = open(await outboxFile(t));
+      t.after(() => outbox.close());
+      outbox.enqueue('a', meta);
+      const reserved = outbox.reserveSequence();
+      outbox.enqueueReserved(reserved, 'b', meta);
+      for (const sequence of [1, reserved, reserved + 1]) {
+        assert.throws(
+          () => outbox.enqueueReserved(sequence, 'again', meta),
+          (e) => isAgentError(e) && e.code === 'ERR_AGENT_INVALID_OPTIONS',
+        );
+      }
+      assert.equal(outbox.count(), 2);
+    });
+
+    it('holds later batches back from peek until the reservation is filled or cancelled', async (t) => {
+      const outbox = open(await outboxFile(t));
+      t.after(() => outbox.close());
+      outbox.enqueue('a', meta);
+      const reserved = outbox.reserveSequence();
+      outbox.enqueue('c', meta);
+      assert.deepEqual(
+        outbox.peek(5).map((e) => e.sequence),
+        [1],
+        'sequence 3 must not overtake 2',
+      );
+      outbox.enqueueReserved(reserved, 'b', meta);
+      assert.deepEqual(
+        outbox.peek(5).map((e) => e.sequence),
+        [1, 2, 3],
+      );
+      const abandoned = outbox.reserveSequence();
+      outbox.enqueue('e', meta);
+      assert.equal(outbox.cancelReservation(abandoned), true);
+      assert.deepEqual(
+        outbox.peek(5).map((e) => e.sequence),
+        [1, 2, 3, 5],
+      );
+    });
+
+    it('enqueueWith builds under the reserved number, and cancels it when building fails', async (t) => {
+      const outbox = open(await outboxFile(t));
+      t.after(() => outbox.close());
+      const built = await outbox.enqueueWith(meta, async (sequence) => `batch-${sequence}`);
+      assert.deepEqual(built, { sequence: 1 });
+      await assert.rejects(
+        outbox.enqueueWith(meta, async () => {
+          throw new Error('signing failed');
+        }),
+        /signing failed/,
+      );
+      outbox.enqueue('c', meta);
+      assert.deepEqual(
+        outbox.peek(5).map((e) => [e.sequence, e.payload]),
+        [
+          [1, 'batch-1'],
+          [3, 'c'],
+        ],
+      );
+    });
+
+    it('refuses to reserve when the queue and open reservations fill the cap, taking no number', async (t) => {
+      const alarms: string[] = [];
+      const outbox = open(await outboxFile(t), {
+        cap: { rows: 3 },
+        onAlarm: (a) => alarms.push(a.level),
+      });
+      t.after(() => outbox.close());
+      outbox.enqueue('a', meta);
+      const r2 = outbox.reserveSequence();
+      const r3 = outbox.reserveSequence();
+      assert.throws(
+        () => outbox.reserveSequence(),
+        (e) => isAgentError(e) && e.code === 'ERR_AGENT_QUEUE_FULL',
+      );
+      assert.equal(outbox.lastSequence(), 3);
+      outbox.enqueueReserved(r2, 'b', meta);
+      outbox.enqueueReserved(r3, 'c', meta);
+      assert.deepEqual(alarms, ['critical']);
+      assert.equal(outbox.count(), 3);
+    });
+
+    it('uses up a reservation whose batch no longer fits, keeping every earlier batch', async (t) => {
+      const outbox = open(await outboxFile(t), { cap: { bytes: 10 } });
+      t.after(() => outbox.close());
+      const reserved = outbox.reserveSequence();
+      outbox.enqueue('123456', meta);
+      assert.throws(
+        () => outbox.enqueueReserved(reserved, '12345', meta),
+        (e) => isAgentError(e) && e.code === 'ERR_AGENT_QUEUE_FULL',
+      );
+      assert.throws(
+        () => outbox.enqueueReserved(reserved, '1', meta),
+        (e) => isAgentError(e) && e.code === 'ERR_AGENT_INVALID_OPTIONS',
+      );
+      assert.deepEqual(
+        outbox.peek(5).map((e) => e.payload),
+        ['123456'],
+      );
+      assert.equal(outbox.enqueue('1234', meta).sequence, 3);
+    });
+  });
+
+  describe('when a batch is held', () => {
+    it('keeps it and counts it, leaves it out of peek, and lists it until released or acknowledged', async (t) => {
+      const outbox = open(await outboxFile(t));
+      t.after(() => outbox.close());
+      for (const payload of ['a', 'b', 'c']) outbox.enqueue(payload, meta);
+      assert.equal(outbox.hold(2, 'ERR_BATCH_CONFLICT', 7), true);
+      assert.equal(outbox.hold(2, 'again', 8), false);
+      assert.deepEqual(
+        outbox.peek(5).map((e) => e.sequence),
+        [1, 3],
+      );
+      assert.deepEqual(outbox.held(), [
+        { sequence: 2, payload: 'b', ...meta, reason: 'ERR_BATCH_CONFLICT', heldAt: 7 },
+      ]);
+      assert.equal(outbox.count(), 3);
+      assert.equal(outbox.release(2), true);
+      assert.deepEqual(
+        outbox.peek(5).map((e) => e.sequence),
+        [1, 2, 3],
+      );
+      outbox.hold(2, 'ERR_BATCH_CONFLICT', 9);
+      assert.equal(outbox.acknowledge(2), true);
+      assert.deepEqual(outbox.held(), []);
+      assert.equal(outbox.count(), 2);
+    });
+
+    it('opens a version 1 file, keeping its batches and counter', async (t) => {
+      const file = await outboxFile(t);
+      const v1 = new Database(file);
+      v1.exec(`
+        CREATE TABLE outbox_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_sequence INTEGER NOT NULL,
+          row_count INTEGER NOT NULL, byte_count INTEGER NOT NULL) STRICT;
+        INSERT INTO outbox_state VALUES (1, 7, 1, 3);
+        CREATE TABLE outbox (sequence INTEGER PRIMARY KEY, payload TEXT NOT NULL, pseudonym TEXT,
+          created_at INTEGER NOT NULL, size INTEGER NOT NULL) STRICT;
+        INSERT INTO outbox VALUES (7, 'old', NULL, 5, 3);
+        PRAGMA user_version = 1;
+      `);
+      v1.close();
+      const outbox = open(file);
+      t.after(() => outbox.close());
+      assert.deepEqual(outbox.peek(5), [{ sequence: 7, payload: 'old', createdAt: 5 }]);
+      assert.equal(outbox.hold(7, 'ERR_BATCH_MALFORMED', 1), true);
+      assert.equal(outbox.enqueue('new', meta).sequence, 8);
     });
   });
 

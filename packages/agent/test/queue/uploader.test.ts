@@ -110,6 +110,64 @@ describe('Uploader', () => {
     });
   });
 
+  describe('when the server refuses a batch for good', () => {
+    const conflict = Object.assign(new Error('conflict'), { code: 'ERR_BATCH_CONFLICT' });
+
+    it('holds it, reports it, and goes on with the next batch without back-off', async (t) => {
+      const outbox = await filledOutbox(t, ['a', 'b', 'c']);
+      const calls: number[] = [];
+      const send: SendBatch = async (batch) => {
+        calls.push(batch.sequence);
+        if (batch.sequence === 2) throw conflict;
+        return 'stored';
+      };
+      const held: [number, unknown][] = [];
+      const uploader = new Uploader({
+        outbox,
+        send,
+        clock: new ManualClock(42),
+        isPermanent: (e) => e === conflict,
+        onHeld: (entry, error) => held.push([entry.sequence, error]),
+      });
+      const result = await uploader.drainOnce();
+      assert.deepEqual(result, { delivered: 2, duplicates: 0, held: 1, status: 'drained' });
+      assert.deepEqual(calls, [1, 2, 3]);
+      assert.deepEqual(held, [[2, conflict]]);
+      assert.equal(uploader.failures, 0);
+      assert.deepEqual(
+        outbox.held().map((e) => [e.sequence, e.reason, e.heldAt]),
+        [[2, 'ERR_BATCH_CONFLICT', 42]],
+      );
+      assert.deepEqual(await uploader.drainOnce(), {
+        delivered: 0,
+        duplicates: 0,
+        status: 'drained',
+      });
+    });
+
+    it('treats a failure as transient when isPermanent says so, or throws', async (t) => {
+      const outbox = await filledOutbox(t, ['a']);
+      const { send } = scriptedSend(['fail']);
+      const result = await new Uploader({
+        outbox,
+        send,
+        isPermanent: () => {
+          throw new Error('a broken predicate');
+        },
+      }).drainOnce();
+      assert.equal(result.status, 'failed');
+      assert.deepEqual(outbox.held(), []);
+    });
+
+    it('refuses isPermanent with an outbox that cannot hold', () => {
+      const outbox = { peek: () => [], acknowledge: () => false };
+      assert.throws(
+        () => new Uploader({ outbox, send: async () => 'stored', isPermanent: () => true }),
+        (e) => (e as { code?: string }).code === 'ERR_AGENT_INVALID_OPTIONS',
+      );
+    });
+  });
+
   describe('back-off', () => {
     it('doubles from 1 s and never waits longer than 5 min', () => {
       const ceilings = [1, 2, 3, 9, 10, 50].map((failures) => uploadRetryDelay(failures, 1));
