@@ -19,4 +19,10 @@ export interface CliIo {
    * down gracefully on SIGINT/SIGTERM.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Asks for a secret at the terminal without echo (a keystore passphrase).
+   * Absent when there is no terminal (scripts, tests): such commands then take
+   * the secret from the environment, or exit 2.
+   */
+  readonly readSecret?: (prompt: string) => Promise<string>;
 }

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isVigilError } from '@vigil/core';
+import { isAgentError } from '@vigil/agent';
 import { CliContext } from './cli-context.js';
 import type { CliIo } from './cli-io.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerCaCommands } from './commands/ca-commands.js';
+import { registerDataCommands } from './commands/data-commands.js';
 import { registerDeviceCommands } from './commands/device-commands.js';
+import { registerKeysCommands } from './commands/keys-commands.js';
 import { registerOrgCommands } from './commands/org-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
+import { registerSimulateCommand } from './commands/simulate-command.js';
 import { registerTokenCommands } from './commands/token-commands.js';
 import { registerUserCommands } from './commands/user-commands.js';
 import { addConfigOptions } from './config-options.js';
@@ -50,7 +54,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       out.error(USAGE_ERROR_CODE, usageMessage(error, program, argv));
       return EXIT.usage;
     }
-    if (isVigilError(error)) {
+    // The agent's errors (enrolment, uploads, the pinned manifest) carry codes too: a
+    // server's refusal or an unreachable server is an outcome to report, not a crash.
+    if (isVigilError(error) || isAgentError(error)) {
       out.error(error.code, error.message);
       return EXIT.refused;
     }
@@ -89,6 +95,9 @@ function buildProgram(cli: CliContext): Command {
   registerCaCommands(program, cli);
   registerDeviceCommands(program, cli);
   registerBackupCommands(program, cli);
+  registerSimulateCommand(program, cli);
+  registerKeysCommands(program, cli);
+  registerDataCommands(program, cli);
   return program;
 }
 

@@ -426,4 +426,83 @@ describe('when the operator sets up devices from the command line', () => {
       assert.match(added.stderr, /--serials-file missing\.txt cannot be read \(ENOENT\)/);
     });
   });
+
+  describe('and the token names the care organisation the devices report to', () => {
+    let careId: string;
+
+    before(async () => {
+      careId = await withServices(dir.path, async (services, store) => {
+        const [manufacturer] = await store.listOrganisations('manufacturer');
+        const served = await services.people.createServed(
+          { kind: 'operator', userId: null, memberships: [] },
+          manufacturer?.id ?? '',
+          { name: 'St Clare', adminEmail: 'keeper@clare.example', adminName: 'Ward Keeper' },
+          systemContext('test'),
+        );
+        return served.organisation.id;
+      });
+    });
+
+    it('creates the token with --care-org, and the enrolled device shows it', async () => {
+      const created = await vigil(
+        'device',
+        'token',
+        'create',
+        '--model',
+        'gw-1',
+        '--care-org',
+        careId,
+        '--json',
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const { token, enrolmentToken } = parseJson<{
+        token: string;
+        enrolmentToken: { careOrganisationId: string | null };
+      }>(created.stdout);
+      assert.equal(enrolmentToken.careOrganisationId, careId);
+      const text = await vigil(
+        'device',
+        'token',
+        'create',
+        '--model',
+        'gw-1',
+        '--care-org',
+        careId,
+      );
+      assert.ok(
+        text.stdout.includes(`report readings to care organisation ${careId}`),
+        text.stdout,
+      );
+
+      const csr = await gatewayCsr(dir.path, 'SN-CARE-1');
+      const enrolled = await withServices(dir.path, (services) =>
+        services.enrolment.enrol({ token, csr }, systemContext('test')),
+      );
+      const shown = await vigil('device', 'show', enrolled.device.id, '--json');
+      assert.equal(
+        parseJson<{ device: { careOrganisationId: string } }>(shown.stdout).device
+          .careOrganisationId,
+        careId,
+      );
+      const shownText = await vigil('device', 'show', enrolled.device.id);
+      assert.match(shownText.stdout, new RegExp(`Care organisation +${careId}`));
+      const listed = await vigil('device', 'list');
+      assert.match(listed.stdout, /CARE ORG/);
+    });
+
+    it('refuses a care organisation the manufacturer does not serve', async () => {
+      const created = await vigil(
+        'device',
+        'token',
+        'create',
+        '--model',
+        'gw-1',
+        '--care-org',
+        '00000000-0000-4000-8000-000000000000',
+        '--json',
+      );
+      assert.equal(created.code, 1);
+      assert.equal(errorCode(created.stderr), 'ERR_CARE_ORGANISATION_NOT_SERVED');
+    });
+  });
 });

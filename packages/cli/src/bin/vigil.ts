@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../main.js';
+import { terminalSecretReader } from '../secret-prompt.js';
 
 // `vigil … | head` closes the pipe early: drop the rest of the output instead of crashing.
 for (const stream of [process.stdout, process.stderr]) {
@@ -13,4 +14,5 @@ process.exitCode = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
+  readSecret: terminalSecretReader(process.stdin, process.stderr),
 });

@@ -60,12 +60,13 @@ export function registerDeviceCommands(program: Command, cli: CliContext): void 
       });
       cli.out.result({ organisationId, devices }, () =>
         formatTable([
-          ['ID', 'MODEL', 'SERIAL', 'SITE', 'STATUS', 'CERT EXPIRES', 'LAST SEEN'],
+          ['ID', 'MODEL', 'SERIAL', 'SITE', 'CARE ORG', 'STATUS', 'CERT EXPIRES', 'LAST SEEN'],
           ...devices.map((d) => [
             d.id,
             d.model,
             d.serialNumber ?? '-',
             d.site ?? '-',
+            d.careOrganisationId ?? '-',
             d.status,
             formatTime(d.certNotAfter),
             formatTime(d.lastSeenAt),
@@ -135,6 +136,7 @@ function deviceLines(d: Device): string[] {
       ['  Last seen', formatTime(d.lastSeenAt)],
       ['  Enrolled', formatTime(d.enrolledAt)],
       ['  Organisation', d.organisationId],
+      ['  Care organisation', d.careOrganisationId ?? '- (cannot upload readings)'],
     ]),
   ];
 }

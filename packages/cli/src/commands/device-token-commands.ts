@@ -19,6 +19,7 @@ interface CreateOptions extends OrgOption {
   readonly count: number;
   readonly hours: number;
   readonly name?: string;
+  readonly careOrg?: string;
 }
 
 /**
@@ -59,6 +60,12 @@ export function registerDeviceTokenCommands(device: Command, cli: CliContext): v
         parseName,
       ),
     )
+    .addOption(
+      new Option(
+        '--care-org <id>',
+        'Care organisation the enrolled devices report readings to (one the manufacturer serves; see `vigil org list`)',
+      ),
+    )
     .addOption(orgOption())
     .action(async (options: CreateOptions, command: Command) => {
       const config = cli.config(command);
@@ -70,6 +77,7 @@ export function registerDeviceTokenCommands(device: Command, cli: CliContext): v
           site: options.site ?? null,
           count: options.count,
           expiresInHours: options.hours,
+          careOrganisationId: options.careOrg ?? null,
         };
         return s.services.enrolment.createToken(s.principal, organisation.id, input, s.context);
       });
@@ -77,6 +85,9 @@ export function registerDeviceTokenCommands(device: Command, cli: CliContext): v
       const url = enrolmentUrl(baseUrl(config));
       cli.out.result({ token: created.token, enrolmentToken: view, enrolmentUrl: url }, () => [
         `Created enrolment token ${view.id} "${view.name}" for model ${view.model}${view.site === null ? '' : ` at ${view.site}`}: ${uses(view.usesTotal)}, expires ${formatTime(view.expiresAt)}.`,
+        view.careOrganisationId === null
+          ? 'Devices it enrols report to no care organisation: they cannot upload readings.'
+          : `Devices it enrols report readings to care organisation ${view.careOrganisationId}.`,
         'The token (shown only now; hand it over privately):',
         created.token,
         ...enrolmentInstructions(config, url),
@@ -98,12 +109,13 @@ export function registerDeviceTokenCommands(device: Command, cli: CliContext): v
       });
       cli.out.result({ organisationId, tokens }, () =>
         formatTable([
-          ['ID', 'NAME', 'MODEL', 'SITE', 'USES LEFT', 'EXPIRES', 'REVOKED'],
+          ['ID', 'NAME', 'MODEL', 'SITE', 'CARE ORG', 'USES LEFT', 'EXPIRES', 'REVOKED'],
           ...tokens.map((t) => [
             t.id,
             t.name,
             t.model,
             t.site ?? '-',
+            t.careOrganisationId ?? '-',
             `${t.usesRemaining}/${t.usesTotal}`,
             formatTime(t.expiresAt),
             formatTime(t.revokedAt),
