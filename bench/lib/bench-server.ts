@@ -32,8 +32,14 @@ export interface BenchServer {
   /**
    * An enrolment token with `count` uses for model `bench-gateway`, valid an hour. The first
    * call creates the organisation's device CA (root and issuing, as `vigil ca init` does).
+   * With `careOrganisationId`, the devices it enrols report readings to that organisation.
    */
-  createEnrolmentToken(count: number): Promise<string>;
+  createEnrolmentToken(
+    count: number,
+    options?: { readonly careOrganisationId?: string },
+  ): Promise<string>;
+  /** A care organisation the bench manufacturer serves (docs/telemetry.md, "Ownership"); its id. */
+  addCareOrganisation(name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -47,6 +53,11 @@ export interface BenchServerOptions {
    * the disk out, to see how much).
    */
   readonly dataRoot?: string;
+  /**
+   * A `postgres://` URL: the store goes to that (empty) PostgreSQL database instead of
+   * SQLite in the data directory. The caller creates and drops the database.
+   */
+  readonly databaseUrl?: string;
 }
 
 const ADMIN_PASSWORD = 'a long admin passphrase 42';
@@ -76,6 +87,7 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
         VIGIL_DEVICE_PORT: '0',
         VIGIL_LOG_LEVEL: 'silent',
         VIGIL_RATE_LIMIT_PER_MINUTE: '100000000',
+        ...(options.databaseUrl === undefined ? {} : { VIGIL_DATABASE_URL: options.databaseUrl }),
       },
     });
     server = await startServer(config, options.webRoot ? { webRoot: options.webRoot } : {});
@@ -135,7 +147,16 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
         await running.services.passwords.activate(activationToken, PERSON_PASSWORD, CONTEXT);
         return { userId: user.id, email, password: PERSON_PASSWORD };
       },
-      async createEnrolmentToken(count) {
+      async addCareOrganisation(name) {
+        const { organisation } = await running.services.people.createServed(
+          OPERATOR,
+          organisationId,
+          { name, adminEmail: `admin@${slug(name)}.example`, adminName: 'Bench Admin' },
+          CONTEXT,
+        );
+        return organisation.id;
+      },
+      async createEnrolmentToken(count, tokenOptions = {}) {
         deviceCa ??= running.services.deviceCas.initialise(
           OPERATOR,
           organisationId,
@@ -146,7 +167,15 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
         const { token } = await running.services.enrolment.createToken(
           OPERATOR,
           organisationId,
-          { name: 'bench', model: 'bench-gateway', count, expiresInHours: 1 },
+          {
+            name: 'bench',
+            model: 'bench-gateway',
+            count,
+            expiresInHours: 1,
+            ...(tokenOptions.careOrganisationId === undefined
+              ? {}
+              : { careOrganisationId: tokenOptions.careOrganisationId }),
+          },
           CONTEXT,
         );
         return token;
@@ -164,4 +193,14 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** `Care Home 1` → `care-home-1`, for an e-mail domain. */
+function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'care'
+  );
 }

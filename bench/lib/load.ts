@@ -23,6 +23,12 @@ export interface LoadOptions {
   readonly cert?: string;
   readonly key?: string;
   /**
+   * Client identities per connection instead of `cert`/`key`: connection i presents
+   * `clients[i % length]` (e.g. one device per connection, as gateways each upload over
+   * their own). With `bodies`, connection i's bodies are then that device's, in order.
+   */
+  readonly clients?: readonly ClientIdentity[];
+  /**
    * Source addresses (`127.0.0.N`): connection i binds `localAddresses[i % length]`, to stay
    * under a per-address rate limit honestly. Default: whatever the system picks.
    */
@@ -44,6 +50,12 @@ export interface LoadOptions {
   readonly expectStatus?: number;
 }
 
+/** A client certificate and its private key, PEM. */
+export interface ClientIdentity {
+  readonly cert: string;
+  readonly key: string;
+}
+
 export interface LoadResult {
   /** Successful answers completed inside the measured window. */
   readonly requests: number;
@@ -57,6 +69,11 @@ export interface LoadResult {
   readonly latency: LatencySummary;
   /** The first error or unexpected status seen, to tell a broken run from a slow one. */
   readonly firstError: string | null;
+  /**
+   * CPU time (user + system) the load generator's process used from the start of the run
+   * (after priming) to its end, ms: what sending cost the client, whatever else ran.
+   */
+  readonly clientCpuMs: number;
 }
 
 const LIMITS = { connections: 256, durationMs: 60_000, warmupMs: 30_000, maxRequests: 5_000_000 };
@@ -96,15 +113,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     maxSockets: connections,
     maxFreeSockets: connections,
   });
+  const clients = options.clients ?? [];
   /** What every request of connection `i` shares: agent, trust, client certificate, source. */
   const connectionOptions = (i: number): HttpsRequestOptions => {
     const localAddress = addresses[i % Math.max(addresses.length, 1)];
+    const client =
+      clients[i % Math.max(clients.length, 1)] ??
+      (options.cert !== undefined && options.key !== undefined
+        ? { cert: options.cert, key: options.key }
+        : undefined);
     return {
       agent,
       ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.cert !== undefined && options.key !== undefined
-        ? { cert: options.cert, key: options.key }
-        : {}),
+      ...(client ? { cert: client.cert, key: client.key } : {}),
       ...(localAddress ? { localAddress } : {}),
     };
   };
@@ -122,6 +143,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       );
     }
 
+    const cpuAtStart = process.cpuUsage();
     const start = performance.now();
     const windowStart = start + warmupMs;
     const windowEnd = windowStart + durationMs;
@@ -166,6 +188,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     };
 
     await Promise.all(Array.from({ length: connections }, (_, i) => loop(i)));
+    const cpu = process.cpuUsage(cpuAtStart);
     // When maxRequests (or the last body) ends the run early, the window is as long as the answers it saw.
     const observedMs =
       started >= maxRequests ? Math.max(lastCompletion - windowStart, 1) : durationMs;
@@ -176,6 +199,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       rps: (latencies.length * 1000) / observedMs,
       latency: summariseLatency(latencies),
       firstError,
+      clientCpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     agent.destroy();
