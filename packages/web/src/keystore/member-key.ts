@@ -1,4 +1,4 @@
-import { keyIdOf, toPrivateJwk, unwrapTeamKey } from '@vigil/protect';
+import { unwrapTeamKey } from '@vigil/protect';
 import type { HeldPrivateKey, PrivateEcJwk, TeamKeyContext } from '@vigil/protect';
 
 /**
@@ -12,37 +12,12 @@ export interface MemberKey {
   /** RFC 7638 thumbprint of the public key, as `GET member-keys` lists it. */
   readonly kid: string;
   /**
-   * Where the private key lives. `non-extractable`: a WebCrypto key that script can
-   * use but never read out, kept in this browser's IndexedDB until "Forget key" or
-   * sign-out (ADR 0011 §1). `memory`: a JWK in memory only (tests, and browsers
-   * without IndexedDB).
+   * Where the private key lives: a WebCrypto key that script can use but never read
+   * out, kept in this browser's IndexedDB until "Forget key" or sign-out (ADR 0011 §1).
    */
-  readonly custody: 'non-extractable' | 'memory';
+  readonly custody: 'non-extractable';
   /** `unwrapTeamKey` of @vigil/protect with this member's private key. */
   unwrapTeamKey(jwe: unknown, context: TeamKeyContext): Promise<PrivateEcJwk>;
-}
-
-/**
- * Wraps a member private JWK (just opened from the keystore) so that it is reachable
- * only through `unwrapTeamKey`. The JWK is checked, copied, and held in a closure.
- *
- * @example
- * const { memberKey, organisationId } = await openKeystore(text, passphrase);
- * const key = await memberKeyInMemory(organisationId, memberKey);
- * const team = await key.unwrapTeamKey(jwe, { organisationId, epoch: 1 });
- */
-export async function memberKeyInMemory(
-  organisationId: string,
-  privateJwk: PrivateEcJwk,
-): Promise<MemberKey> {
-  const jwk = toPrivateJwk(privateJwk);
-  const kid = await keyIdOf(jwk);
-  return {
-    organisationId,
-    kid,
-    custody: 'memory',
-    unwrapTeamKey: (jwe, context) => unwrapTeamKey(jwe, jwk, context),
-  };
 }
 
 /**

@@ -3,6 +3,7 @@
 // to the clinician), data keys, enrolled devices and batches of FHIR readings.
 import {
   generateKeyPair,
+  holdPrivateKey,
   generateSigningKeyPair,
   newDataKey,
   newEpoch,
@@ -22,7 +23,7 @@ import type {
   WrappedDataKey,
   WrappedTeamKey,
 } from '../../src/api/types.js';
-import { memberKeyInMemory, type MemberKey } from '../../src/keystore/member-key.js';
+import { memberKeyHeld, type MemberKey } from '../../src/keystore/member-key.js';
 import { TeamKeyring } from '../../src/telemetry/team-keyring.js';
 import type { TelemetrySource } from '../../src/telemetry/telemetry-source.js';
 
@@ -198,7 +199,7 @@ export class FakeSource implements TelemetrySource {
 }
 
 export async function clinicianKey(world: CareWorld): Promise<MemberKey> {
-  return memberKeyInMemory(ORGANISATION_ID, world.clinician.privateJwk);
+  return memberKeyHeld(ORGANISATION_ID, await holdPrivateKey(world.clinician.privateJwk));
 }
 
 export async function clinicianKeyring(world: CareWorld, source: TelemetrySource) {
