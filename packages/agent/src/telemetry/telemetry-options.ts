@@ -60,6 +60,13 @@ export interface TelemetryOptions {
   readonly manifestRefreshMs?: number;
   /** Most readings in one batch. Default 1 000 (about 1 MB of JWE). */
   readonly maxReadingsPerBatch?: number;
+  /**
+   * Batches one data key encrypts before the agent makes (and uploads) the next.
+   * Each batch has a random 96-bit IV, and NIST SP 800-38D §8.3 allows at most
+   * 2^32 of those per key; the default, 2^24, keeps the chance of an IV collision
+   * below 2^-48. Default 16 777 216; at least 1.
+   */
+  readonly batchesPerDataKey?: number;
   /** A key for the gateway copy of the pseudonym table; default derived from the secret. */
   readonly tableStorageKey?: WebCryptoKey;
   /** Uploader tuning (back-off, idle interval, batches per read). */
@@ -99,6 +106,8 @@ export interface TelemetryStatus {
 export const DEFAULT_REFRESH_MS = 3_600_000;
 export const DEFAULT_MAX_READINGS = 1_000;
 const MAX_READINGS = 10_000;
+export const DEFAULT_BATCHES_PER_DATA_KEY = 2 ** 24;
+const MAX_BATCHES_PER_DATA_KEY = 2 ** 32;
 
 /** Refuses options that cannot work (`ERR_AGENT_INVALID_OPTIONS`). */
 export function checkOptions(options: TelemetryOptions): void {
@@ -114,5 +123,12 @@ export function checkOptions(options: TelemetryOptions): void {
   const max = options.maxReadingsPerBatch;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1 || max > MAX_READINGS)) {
     throw invalid(`maxReadingsPerBatch must be 1–${MAX_READINGS}.`);
+  }
+  const perKey = options.batchesPerDataKey;
+  if (
+    perKey !== undefined &&
+    (!Number.isSafeInteger(perKey) || perKey < 1 || perKey > MAX_BATCHES_PER_DATA_KEY)
+  ) {
+    throw invalid('batchesPerDataKey must be an integer from 1 to 2^32.');
   }
 }

@@ -16,6 +16,7 @@ import { observationsOf, type TelemetryReading } from './readings.js';
 import type { TelemetryAlarm } from './telemetry-alarm.js';
 import { TelemetryApi } from './telemetry-api.js';
 import {
+  DEFAULT_BATCHES_PER_DATA_KEY,
   DEFAULT_MAX_READINGS,
   DEFAULT_REFRESH_MS,
   checkOptions,
@@ -65,7 +66,8 @@ export class Telemetry {
   #refreshing: Promise<ManifestRefresh> | undefined;
   #refreshHandle: unknown = undefined;
   #making: Promise<DataKey> | undefined;
-  #dataKey: { key: DataKey; recipients: string } | undefined;
+  /** The data key in use, the recipients it is wrapped to, and how many batches it encrypted. */
+  #dataKey: { key: DataKey; recipients: string; batches: number } | undefined;
   #closed = false;
 
   private constructor(
@@ -339,7 +341,21 @@ export class Telemetry {
     if (this.#store.accepted === undefined) await this.#refreshOnce();
     const accepted = this.#store.accepted as AcceptedManifest;
     const recipients = await this.#store.recipientsOfAccepted();
-    if (this.#dataKey?.recipients === recipients) return this.#dataKey.key;
+    const limit = this.#options.batchesPerDataKey ?? DEFAULT_BATCHES_PER_DATA_KEY;
+    // Each pass either takes one use of the current key or waits for a new one;
+    // every new key serves at least one caller, so concurrent records all progress.
+    for (;;) {
+      const current = this.#dataKey;
+      if (current !== undefined && current.recipients === recipients && current.batches < limit) {
+        current.batches += 1;
+        return current.key;
+      }
+      await this.#newDataKey(accepted, recipients);
+    }
+  }
+
+  /** Makes, stores and switches to a new data key; concurrent callers share one. */
+  #newDataKey(accepted: AcceptedManifest, recipients: string): Promise<DataKey> {
     this.#making ??= (async () => {
       const { manifest } = accepted;
       // ADR 0009: one data key per epoch and process, wrapped once to the team and recovery keys.
@@ -351,7 +367,7 @@ export class Telemetry {
       });
       // Stored (wrapped) before any batch names it, so a restart can still upload it.
       await this.#store.addDataKey(made);
-      this.#dataKey = { key: made, recipients };
+      this.#dataKey = { key: made, recipients, batches: 0 };
       return made;
     })().finally(() => {
       this.#making = undefined;

@@ -206,6 +206,42 @@ describe('Telemetry.record', () => {
       assert.equal(world.routes.dataKeys.size, 1);
     });
 
+    it('changes data key after batchesPerDataKey batches, uploading each new key before its batches', async (t) => {
+      const world = await telemetryWorld(t);
+      const telemetry = await world.open({ batchesPerDataKey: 2 });
+      for (let i = 0; i < 3; i += 1) {
+        await telemetry.record('MRN 0042', heartRates(1, world.clock.now()));
+      }
+      // Concurrent records share the key being made and still take two batches each.
+      await Promise.all(
+        ['A', 'B', 'C'].map((id) =>
+          telemetry.record(`MRN ${id}`, heartRates(1, world.clock.now())),
+        ),
+      );
+      await telemetry.flush();
+      const kids = world.routes.batches.map((b) => structureOfBatch(b.jwe).kid);
+      assert.equal(kids.length, 6);
+      const perKid = new Map<string, number>();
+      for (const kid of kids) perKid.set(kid, (perKid.get(kid) ?? 0) + 1);
+      assert.deepEqual([...perKid.values()], [2, 2, 2]);
+      assert.equal(world.routes.dataKeys.size, 3);
+      for (const kid of perKid.keys()) {
+        const upload = world.routes.log.indexOf(`PUT data-key ${kid}`);
+        const firstBatch = kids.indexOf(kid);
+        const batchLine = world.routes.log.findIndex(
+          (line) => line === `POST batch ${world.routes.batches[firstBatch]?.sequence} stored`,
+        );
+        assert.ok(upload >= 0 && upload < batchLine, world.routes.log.join());
+      }
+    });
+
+    it('refuses batchesPerDataKey outside 1 to 2^32 (ERR_AGENT_INVALID_OPTIONS)', async (t) => {
+      const world = await telemetryWorld(t);
+      for (const batchesPerDataKey of [0, 1.5, 2 ** 32 + 1]) {
+        await assert.rejects(world.open({ batchesPerDataKey }), code('ERR_AGENT_INVALID_OPTIONS'));
+      }
+    });
+
     it('are distinct and increasing when many patients record at once, and go on without a gap after a restart', async (t) => {
       const world = await telemetryWorld(t);
       const first = await world.open();
