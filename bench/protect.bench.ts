@@ -70,7 +70,8 @@ import { median, round } from './lib/stats.js';
 const ROUNDS = envInt('BENCH_PROTECT_ROUNDS', 5, 3, 20);
 /** Readings protected per batch size and round (raw AES-GCM does the same count). */
 const READINGS_PER_ROUND = envInt('BENCH_PROTECT_READINGS', 4000, 500, 100_000);
-const BATCH_SIZES = [1, 10, 100] as const;
+/** `BENCH_PROTECT_SIZES=100` narrows the run (e.g. to profile one size); default 1, 10 and 100. */
+const BATCH_SIZES = batchSizesFromEnv([1, 10, 100]);
 /** Records in flight, one patient each, besides one at a time. */
 const CONCURRENCY = [8, 32] as const;
 /** With records in flight, at least this many batches per lane and round (start and end are ragged). */
@@ -178,6 +179,16 @@ async function recordOnce(size: number, patient = PATIENT_ID): Promise<unknown> 
     readings.push({ ...KINDS[i % KINDS.length]!, effective: new Date(at - i * 1000) });
   }
   return telemetry.record(patient, readings);
+}
+
+function batchSizesFromEnv(fallback: readonly number[]): readonly number[] {
+  const raw = process.env['BENCH_PROTECT_SIZES'];
+  if (raw === undefined || raw === '') return fallback;
+  const sizes = raw.split(',').map(Number);
+  if (!sizes.every((size) => fallback.includes(size))) {
+    throw new RangeError(`BENCH_PROTECT_SIZES lists some of ${fallback.join(',')}, not "${raw}".`);
+  }
+  return sizes;
 }
 
 /** The patient of lane `lane` when records are in flight concurrently. */

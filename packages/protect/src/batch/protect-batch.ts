@@ -1,5 +1,5 @@
 import { VigilError } from '@vigil/core/errors';
-import { CompactEncrypt, CompactSign, importJWK, type CryptoKey } from 'jose';
+import { importJWK, type CryptoKey } from 'jose';
 import type { VitalSignObservation } from '../fhir/observation.js';
 import type { P256PrivateJwk } from '../manifest/signing-key.js';
 import {
@@ -13,7 +13,10 @@ import {
   isTimestamp,
 } from './batch-header.js';
 import { canonicalJson } from './canonical-json.js';
+import { encryptCompactDirA256Gcm, signCompactEs256 } from './compact-jose.js';
 import type { DataKey } from './data-key.js';
+
+const utf8 = new TextEncoder();
 
 /** What the agent protects: one patient's readings from one device. */
 export interface BatchInput {
@@ -83,21 +86,23 @@ export async function protectBatch(input: BatchInput): Promise<string> {
     pseudonym,
     ...timeRangeOf(input.observations, createdAt),
   };
-  const signed = await new CompactSign(
-    new TextEncoder().encode(canonicalJson({ ...binding, observations: input.observations })),
-  )
-    .setProtectedHeader({ alg: 'ES256', typ: BATCH_JWS_TYPE })
-    .sign(await signingKeyOf(input.signingKey));
-  return new CompactEncrypt(new TextEncoder().encode(signed))
-    .setProtectedHeader({
+  const signed = await signCompactEs256(
+    { alg: 'ES256', typ: BATCH_JWS_TYPE },
+    utf8.encode(canonicalJson({ ...binding, observations: input.observations })),
+    await signingKeyOf(input.signingKey),
+  );
+  return encryptCompactDirA256Gcm(
+    {
       alg: BATCH_KEY_MANAGEMENT,
       enc: BATCH_CONTENT_ENCRYPTION,
       typ: BATCH_JWE_TYPE,
       ...binding,
       epoch: dataKey.epoch,
       kid: dataKey.kid,
-    })
-    .encrypt(dataKey.key);
+    },
+    signed,
+    dataKey.key,
+  );
 }
 
 /**

@@ -31,10 +31,10 @@ export const DEVICE_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';
  * refused, even under the pseudonym system.
  */
 export const PSEUDONYM_VALUE_PATTERN = /^p[1-9][0-9]{0,5}_[a-z2-7]{32}$/;
-const DEVICE_URN_PATTERN =
+export const DEVICE_URN_PATTERN =
   /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // FHIR R4 §2.24.0.1 id: [A-Za-z0-9\-\.]{1,64}
-const FHIR_ID_PATTERN = /^[A-Za-z0-9.-]{1,64}$/;
+export const FHIR_ID_PATTERN = /^[A-Za-z0-9.-]{1,64}$/;
 // Vital-signs profile: effective[x] at least to the day; we ask for the full instant.
 const DATE_TIME_PATTERN =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/;
@@ -117,13 +117,53 @@ function checkQuantity(value: unknown, definition: QuantityDefinition, path: str
   if (q['system'] !== UCUM_SYSTEM || q['code'] !== definition.unit) {
     fail('ERR_FHIR_UNIT', `${path} must be in UCUM ${definition.unit}.`, path);
   }
-  const v = q['value'];
-  if (typeof v !== 'number' || !isPlausible(definition, v)) {
+  checkQuantityValue(q['value'], definition, `${path}/value`);
+}
+
+/** A measured value: a number in the plausible range of its definition. */
+export function checkQuantityValue(
+  value: unknown,
+  definition: QuantityDefinition,
+  path: string,
+): void {
+  if (typeof value !== 'number' || !isPlausible(definition, value)) {
     fail(
       'ERR_FHIR_VALUE_RANGE',
-      `${path}/value must be a number from ${definition.min} to ${definition.max} ${definition.unit}.`,
-      `${path}/value`,
+      `${path} must be a number from ${definition.min} to ${definition.max} ${definition.unit}.`,
+      path,
     );
+  }
+}
+
+/** Blood pressure: the systolic pressure must exceed the diastolic. */
+export function checkSystolicAboveDiastolic(systolic: number, diastolic: number): void {
+  if (systolic <= diastolic) {
+    fail('ERR_FHIR_VALUE_RANGE', 'Systolic pressure must exceed diastolic.', '/component');
+  }
+}
+
+/** FHIR R4 `id`, when present. */
+export function checkId(value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || !FHIR_ID_PATTERN.test(value))) {
+    fail('ERR_FHIR_SCHEMA', 'id must be 1-64 characters of A-Z a-z 0-9 - .', '/id');
+  }
+}
+
+/** The subject's identifier value: a pseudonym as `pseudonymFor` makes it, nothing else. */
+export function checkPseudonymValue(value: unknown): void {
+  if (typeof value !== 'string' || !PSEUDONYM_VALUE_PATTERN.test(value)) {
+    fail(
+      'ERR_FHIR_IDENTIFIER_NOT_PSEUDONYMOUS',
+      `The subject must be a ${PSEUDONYM_SYSTEM} identifier.`,
+      '/subject/identifier',
+    );
+  }
+}
+
+/** The device's identifier value: `urn:uuid:` and a lower-case UUID. */
+export function checkDeviceUrn(value: unknown): void {
+  if (typeof value !== 'string' || !DEVICE_URN_PATTERN.test(value)) {
+    fail('ERR_FHIR_DEVICE', 'The device must be a urn:uuid identifier.', '/device/identifier');
   }
 }
 
@@ -189,9 +229,7 @@ function checkComponents(
       '/component',
     );
   }
-  if (systolic <= diastolic) {
-    fail('ERR_FHIR_VALUE_RANGE', 'Systolic pressure must exceed diastolic.', '/component');
-  }
+  checkSystolicAboveDiastolic(systolic, diastolic);
 }
 
 function checkSubject(value: unknown): void {
@@ -201,13 +239,10 @@ function checkSubject(value: unknown): void {
   onlyKeys(subject, REFERENCE_KEYS, '/subject');
   const identifier = record(subject['identifier'], code, '/subject/identifier');
   onlyKeys(identifier, IDENTIFIER_KEYS, '/subject/identifier');
-  if (
-    identifier['system'] !== PSEUDONYM_SYSTEM ||
-    typeof identifier['value'] !== 'string' ||
-    !PSEUDONYM_VALUE_PATTERN.test(identifier['value'])
-  ) {
+  if (identifier['system'] !== PSEUDONYM_SYSTEM) {
     fail(code, `The subject must be a ${PSEUDONYM_SYSTEM} identifier.`, '/subject/identifier');
   }
+  checkPseudonymValue(identifier['value']);
 }
 
 function checkDevice(value: unknown): void {
@@ -216,13 +251,10 @@ function checkDevice(value: unknown): void {
   onlyKeys(device, REFERENCE_KEYS, '/device');
   const identifier = record(device['identifier'], code, '/device/identifier');
   onlyKeys(identifier, IDENTIFIER_KEYS, '/device/identifier');
-  if (
-    identifier['system'] !== DEVICE_IDENTIFIER_SYSTEM ||
-    typeof identifier['value'] !== 'string' ||
-    !DEVICE_URN_PATTERN.test(identifier['value'])
-  ) {
+  if (identifier['system'] !== DEVICE_IDENTIFIER_SYSTEM) {
     fail(code, 'The device must be a urn:uuid identifier.', '/device/identifier');
   }
+  checkDeviceUrn(identifier['value']);
 }
 
 function checkCategory(value: unknown): void {
@@ -235,7 +267,7 @@ function checkCategory(value: unknown): void {
   if (!vital) fail('ERR_FHIR_CATEGORY', 'The category must include vital-signs.', '/category');
 }
 
-function checkDateTime(value: unknown, code: ErrorCode, path: string): void {
+export function checkDateTime(value: unknown, code: ErrorCode, path: string): void {
   if (
     typeof value !== 'string' ||
     !DATE_TIME_PATTERN.test(value) ||
@@ -260,12 +292,7 @@ export function checkVitalSignRules(value: unknown): VitalSignObservation {
     fail('ERR_FHIR_STATUS', 'status must be final, amended or corrected.', '/status');
   }
   onlyKeys(obs, OBSERVATION_KEYS, '');
-  if (
-    obs['id'] !== undefined &&
-    (typeof obs['id'] !== 'string' || !FHIR_ID_PATTERN.test(obs['id']))
-  ) {
-    fail('ERR_FHIR_SCHEMA', 'id must be 1-64 characters of A-Z a-z 0-9 - .', '/id');
-  }
+  checkId(obs['id']);
   if (obs['meta'] !== undefined)
     onlyKeys(record(obs['meta'], 'ERR_FHIR_SCHEMA', '/meta'), META_KEYS, '/meta');
   checkSubject(obs['subject']);

@@ -2,7 +2,11 @@ import { VigilError } from '@vigil/core/errors';
 import {
   DEVICE_IDENTIFIER_SYSTEM,
   PSEUDONYM_SYSTEM,
-  checkVitalSignRules,
+  checkDeviceUrn,
+  checkId,
+  checkPseudonymValue,
+  checkQuantityValue,
+  checkSystolicAboveDiastolic,
 } from './observation-rules.js';
 import {
   LOINC_SYSTEM,
@@ -68,14 +72,30 @@ export type VitalSignObservationInput = VitalSignReading & {
   id?: string;
 };
 
+/** The last pseudonym and device that passed their checks (see `vitalSignObservation`). */
+let lastPseudonym: string | undefined;
+let lastDevice: { readonly id: string | undefined; readonly urn: string } = {
+  id: undefined,
+  urn: '',
+};
+
 function quantity(definition: QuantityDefinition, value: number): Quantity {
-  return { value, unit: definition.unitDisplay, system: UCUM_SYSTEM, code: definition.unit };
+  // Keys in sorted order, as everywhere below: the Observation is then already
+  // canonical JSON, which protectBatch serialises natively (canonical-json.ts).
+  return { code: definition.unit, system: UCUM_SYSTEM, unit: definition.unitDisplay, value };
+}
+
+function loincCoding(code: { code: string; display: string }): Coding {
+  return { code: code.code, display: code.display, system: LOINC_SYSTEM };
 }
 
 /**
- * Builds the FHIR R4 Observation for one vital-sign reading, and checks it with
- * the same rules `validateObservation` applies (codes, units, plausible range,
- * pseudonymous subject), so a gateway never sends what the server would refuse.
+ * Builds the FHIR R4 Observation for one vital-sign reading. What varies — the
+ * id, pseudonym, device, time and values — is checked with the same rules
+ * `validateObservation` applies (codes, units, plausible range, pseudonymous
+ * subject), in the same order and with the same codes, so a gateway never sends
+ * what a reader would refuse; the rest is fixed by the catalogue. A property
+ * test holds every Observation built here to `checkVitalSignRules`.
  *
  * @throws VigilError ERR_FHIR_VALUE_RANGE, ERR_FHIR_IDENTIFIER_NOT_PSEUDONYMOUS,
  *   ERR_FHIR_DEVICE, ERR_FHIR_EFFECTIVE, ERR_FHIR_CODE, ERR_FHIR_SCHEMA (bad `id`).
@@ -96,53 +116,79 @@ export function vitalSignObservation(input: VitalSignObservationInput): VitalSig
   if (!(input.effective instanceof Date) || Number.isNaN(input.effective.getTime())) {
     throw new VigilError('ERR_FHIR_EFFECTIVE', 'The reading time is not a valid Date.');
   }
-  const observation: VitalSignObservation = {
-    resourceType: 'Observation',
-    ...(input.id === undefined ? {} : { id: input.id }),
-    status: 'final',
+  checkId(input.id);
+  // A batch's readings share one pseudonym and device: the last ones that passed
+  // are remembered, so a batch pays for these checks once, not per reading.
+  if (input.pseudonym !== lastPseudonym) {
+    checkPseudonymValue(input.pseudonym);
+    lastPseudonym = input.pseudonym;
+  }
+  const deviceId = String(input.deviceId);
+  if (deviceId !== lastDevice.id) {
+    const urn = `urn:uuid:${deviceId.toLowerCase()}`;
+    checkDeviceUrn(urn);
+    lastDevice = { id: deviceId, urn };
+  }
+  const deviceUrn = lastDevice.urn;
+  // toISOString always writes YYYY-MM-DDTHH:mm:ss.sssZ for years 0–9999; past
+  // them it writes "+010000-…" or "-000001-…", which is no FHIR dateTime.
+  const year = input.effective.getUTCFullYear();
+  if (year < 0 || year > 9999) {
+    throw new VigilError('ERR_FHIR_EFFECTIVE', 'The reading time is outside years 0–9999.');
+  }
+  const effectiveDateTime = input.effective.toISOString();
+
+  let component: ObservationComponent[] | undefined;
+  let valueQuantity: Quantity | undefined;
+  if (definition.components !== undefined) {
+    const { systolic: systolicDefinition, diastolic: diastolicDefinition } = definition.components;
+    const reading = input.value as unknown;
+    if (typeof reading !== 'object' || reading === null) {
+      throw new VigilError('ERR_FHIR_VALUE_RANGE', 'Blood pressure needs { systolic, diastolic }.');
+    }
+    const { systolic, diastolic } = reading as Record<string, unknown>;
+    checkQuantityValue(systolic, systolicDefinition, '/component/0/valueQuantity/value');
+    checkQuantityValue(diastolic, diastolicDefinition, '/component/1/valueQuantity/value');
+    checkSystolicAboveDiastolic(systolic as number, diastolic as number);
+    component = [
+      {
+        code: { coding: [loincCoding(systolicDefinition.code)] },
+        valueQuantity: quantity(systolicDefinition, systolic as number),
+      },
+      {
+        code: { coding: [loincCoding(diastolicDefinition.code)] },
+        valueQuantity: quantity(diastolicDefinition, diastolic as number),
+      },
+    ];
+  } else if (definition.quantity !== undefined) {
+    checkQuantityValue(input.value, definition.quantity, '/valueQuantity/value');
+    valueQuantity = quantity(definition.quantity, input.value as number);
+  }
+  return {
     category: [
       {
         coding: [
           {
-            system: OBSERVATION_CATEGORY_SYSTEM,
             code: VITAL_SIGNS_CATEGORY,
             display: 'Vital Signs',
+            system: OBSERVATION_CATEGORY_SYSTEM,
           },
         ],
       },
     ],
     code: {
-      coding: [definition.code, ...definition.additionalCodes].map((c) => ({
-        system: LOINC_SYSTEM,
-        code: c.code,
-        display: c.display,
-      })),
+      coding:
+        definition.additionalCodes.length === 0
+          ? [loincCoding(definition.code)]
+          : [definition.code, ...definition.additionalCodes].map(loincCoding),
     },
+    ...(component === undefined ? {} : { component }),
+    device: { identifier: { system: DEVICE_IDENTIFIER_SYSTEM, value: deviceUrn } },
+    effectiveDateTime,
+    ...(input.id === undefined ? {} : { id: input.id }),
+    resourceType: 'Observation',
+    status: 'final',
     subject: { identifier: { system: PSEUDONYM_SYSTEM, value: input.pseudonym } },
-    effectiveDateTime: input.effective.toISOString(),
-    device: {
-      identifier: {
-        system: DEVICE_IDENTIFIER_SYSTEM,
-        value: `urn:uuid:${String(input.deviceId).toLowerCase()}`,
-      },
-    },
+    ...(valueQuantity === undefined ? {} : { valueQuantity }),
   };
-  if (input.kind === 'blood-pressure') {
-    const components = definition.components;
-    const reading = input.value as unknown;
-    if (components === undefined || typeof reading !== 'object' || reading === null) {
-      throw new VigilError('ERR_FHIR_VALUE_RANGE', 'Blood pressure needs { systolic, diastolic }.');
-    }
-    const { systolic, diastolic } = reading as Record<string, unknown>;
-    observation.component = [
-      [components.systolic, systolic] as const,
-      [components.diastolic, diastolic] as const,
-    ].map(([component, value]) => ({
-      code: { coding: [{ system: LOINC_SYSTEM, ...component.code }] },
-      valueQuantity: quantity(component, value as number),
-    }));
-  } else if (definition.quantity !== undefined) {
-    observation.valueQuantity = quantity(definition.quantity, input.value);
-  }
-  return checkVitalSignRules(observation);
 }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { VigilError } from '@vigil/core';
-import { vitalSignObservation } from '../../src/fhir/observation.js';
+import { canonicalJson } from '../../src/batch/canonical-json.js';
+import {
+  vitalSignObservation,
+  type VitalSignObservationInput,
+} from '../../src/fhir/observation.js';
+import { checkVitalSignRules } from '../../src/fhir/observation-rules.js';
 import { derivePseudonymKey, pseudonymFor } from '../../src/pseudonym.js';
 import { validateObservation } from '../../src/fhir/validate-observation.js';
 import { LOINC_SYSTEM, UCUM_SYSTEM, VITAL_SIGN_KINDS } from '../../src/fhir/vital-signs.js';
@@ -143,5 +149,64 @@ describe('when the reading itself is wrong', () => {
         rejectsWith('ERR_FHIR_CODE'),
       );
     }
+  });
+});
+
+describe('whatever a gateway app passes in', () => {
+  const number = fc.oneof(
+    fc.double(),
+    fc.integer({ min: 0, max: 320 }),
+    fc.constantFrom(20, 300, 50, 100, 25, 45, 2, 80, 40, 200),
+  );
+  const input = fc.record({
+    kind: fc.oneof(fc.constantFrom(...VITAL_SIGN_KINDS), fc.string({ maxLength: 12 })),
+    value: fc.oneof(
+      number,
+      fc.record({ systolic: number, diastolic: number }),
+      fc.constantFrom<unknown>(null, '72', undefined, {}),
+    ),
+    effective: fc.oneof(fc.date(), fc.date({ noInvalidDate: false })),
+    pseudonym: fc.oneof(fc.constant(PSEUDONYM), fc.string({ maxLength: 40 })),
+    deviceId: fc.oneof(
+      fc.uuid(),
+      fc.constant(DEVICE_ID.toUpperCase()),
+      fc.string({ maxLength: 40 }),
+    ),
+    id: fc.option(fc.oneof(fc.constant('r-1.a'), fc.string({ maxLength: 70 })), { nil: undefined }),
+  });
+
+  it('gets either an Observation that our rules accept, in canonical key order, or an ERR_FHIR_ refusal', () => {
+    fc.assert(
+      fc.property(input, (raw) => {
+        let observation;
+        try {
+          observation = vitalSignObservation(raw as unknown as VitalSignObservationInput);
+        } catch (error) {
+          assert.ok(error instanceof VigilError, String(error));
+          assert.match(error.code, /^ERR_FHIR_/);
+          return;
+        }
+        assert.deepEqual(checkVitalSignRules(structuredClone(observation)), observation);
+        // protectBatch's native serialisation relies on it (canonical-json.ts).
+        assert.equal(JSON.stringify(observation), canonicalJson(observation));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('builds what the official FHIR R4 schema accepts whenever it builds at all', () => {
+    const schemaValidator = officialSchemaValidator();
+    fc.assert(
+      fc.property(input, (raw) => {
+        let observation;
+        try {
+          observation = vitalSignObservation(raw as unknown as VitalSignObservationInput);
+        } catch {
+          return;
+        }
+        validateObservation(observation, { schemaValidator });
+      }),
+      { numRuns: 300 },
+    );
   });
 });
