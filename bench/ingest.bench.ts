@@ -251,7 +251,8 @@ async function runEngine(
           `    round ${r + 1}: ${Math.round(ingest.rps)} batches/s = ` +
             `${Math.round(ingest.rps * size)} readings/s (${ingest.requests} in ` +
             `${Math.round(ingest.durationMs)} ms, errors ${ingest.errors}; server CPU ` +
-            `${round(ingest.serverCpuMs / ingest.requests)} ms a batch); ping ` +
+            `${round(ingest.serverCpuMs / ingest.requests)} ms a batch, load generator ` +
+            `${round(ingest.clientCpuMs / ingest.requests)}); ping ` +
             `${Math.round(pings[r]?.rps ?? 0)} rps; made in ${Math.round(prepared.ms)} ms`,
         );
       }

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 export interface HttpsRequestOptions {
   readonly method?: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
   /** A keep-alive agent; without one Node's global agent is used. */
   readonly agent?: https.Agent;
   /** PEM of the CA that signed the server certificate (Vigil's development CA). */

@@ -60,10 +60,13 @@ export function telemetryDeviceRoutes(
 
     // A batch is the compact JWE itself, kept as the exact string received (its digest decides
     // duplicate or conflict). Larger than the JSON limit, so it has a parser and limit of its own.
+    // Read as bytes and decoded as Latin-1 in one copy: a compact JWE is ASCII, for which that
+    // is the same string as UTF-8 gives, without decoding chunk by chunk; any byte above 0x7F
+    // makes a character outside base64url, which structureOfBatch refuses as malformed.
     app.addContentTypeParser(
       JOSE_MEDIA_TYPE,
-      { parseAs: 'string', bodyLimit: MAX_BATCH_BYTES },
-      (_request, body, done) => done(null, body),
+      { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES },
+      (_request, body, done) => done(null, (body as Buffer).toString('latin1')),
     );
 
     r.get(

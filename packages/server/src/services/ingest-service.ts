@@ -211,7 +211,7 @@ export class IngestService {
         `The batch header names epoch ${batch.epoch}; its data key belongs to epoch ${key.epoch}.`,
       );
     }
-    const sha256 = sha256Hex(jwe);
+    const sha256 = batchDigest(jwe);
     const row: BatchRow = {
       id: randomUUID(),
       organisationId,
@@ -341,4 +341,13 @@ function careOrganisationOf(device: DevicePrincipal): string {
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The digest of a batch that passed structureOfBatch, the same as `sha256Hex`
+ * gives: the batch is ASCII only, so its Latin-1 bytes are its UTF-8 bytes, and
+ * Latin-1 is a plain copy for Node.js to make.
+ */
+function batchDigest(jwe: string): string {
+  return createHash('sha256').update(jwe, 'latin1').digest('hex');
 }

@@ -188,7 +188,10 @@ export interface TelemetryStore {
    * (`INSERT … ON CONFLICT DO NOTHING`); returns whether it was stored.
    */
   insertBatch(row: BatchRow): Promise<boolean>;
-  /** `insertBatch` for each row, in one transaction (group commit); one result per row. */
+  /**
+   * `insertBatch` for each row, as one statement (group commit); one result per row. Of two
+   * rows with the same (device, sequence), at most one is stored.
+   */
   insertBatches(rows: readonly BatchRow[]): Promise<boolean[]>;
   /** The SHA-256 of the batch stored under (device, sequence), if any. */
   getBatchDigest(deviceId: string, sequence: number): Promise<string | undefined>;

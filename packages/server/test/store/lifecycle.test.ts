@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { forEachEngine, tempDir, type StoreTarget } from '@vigil/testkit';
 import { LATEST_SCHEMA_VERSION, openStore, type StoreLogger } from '../../src/store/index.js';
 import { MIGRATION_TABLE, readSchemaVersion } from '../../src/store/migrations/migrate.js';
 import { openDatabase } from '../../src/store/open-database.js';
+import { PAGE_SIZE, sqliteFileOf } from '../../src/store/sqlite/sqlite-dialect.js';
 import { NOW, manufacturer, person } from './fixtures.js';
 
 function recordingLogger(): StoreLogger & { readonly lines: string[] } {
@@ -173,6 +175,31 @@ describe('opening a store', () => {
       await store.close();
       assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
       assert.ok((await stat(join(dataDir, 'vigil.sqlite'))).isFile());
+    });
+
+    it('makes the new file with 16 KiB pages, and an existing file keeps its own', async (t) => {
+      const dataDir = await tempDir(t);
+      const pageSizeOf = (file: string): number => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return db.pragma('page_size', { simple: true }) as number;
+        } finally {
+          db.close();
+        }
+      };
+      const store = await openStore({ dataDir, databaseUrl: null });
+      await person(store, 'ann@maker.example');
+      await store.close();
+      assert.equal(pageSizeOf(sqliteFileOf(dataDir)), PAGE_SIZE);
+      assert.equal(PAGE_SIZE, 16_384);
+
+      const olderDir = await tempDir(t);
+      const older = new Database(sqliteFileOf(olderDir));
+      older.exec('CREATE TABLE made_by_an_older_version (id INTEGER PRIMARY KEY)');
+      older.close();
+      const reopened = await openStore({ dataDir: olderDir, databaseUrl: null });
+      await reopened.close();
+      assert.equal(pageSizeOf(sqliteFileOf(olderDir)), 4_096);
     });
   });
 });

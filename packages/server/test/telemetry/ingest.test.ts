@@ -281,6 +281,21 @@ forEachEngine('protected telemetry: ingest on the device listener', (engine) => 
       assert.equal(asJson.code, 'ERR_REQUEST_INVALID');
     });
 
+    it('refuses a batch with any byte outside ASCII as ERR_BATCH_MALFORMED, and stores nothing', async () => {
+      // The body is read as bytes and decoded as Latin-1: a multi-byte character must not
+      // turn into something that passes, wherever it sits.
+      const real = await batchOf({ gateway, dataKey, sequence: 90, pseudonym, start });
+      for (const at of [5, real.indexOf('..') + 4, real.length >> 1, real.length - 3]) {
+        for (const character of ['é', '\u00ff', '€', '\u{1f600}']) {
+          const forged = real.slice(0, at) + character + real.slice(at + 1);
+          const answer = await gateway.postBatch(forged);
+          assert.equal(answer.code, 'ERR_BATCH_MALFORMED', `${character} at ${at}`);
+        }
+      }
+      assert.equal(await t.store.getBatchDigest(gateway.deviceId, 90), undefined);
+      assert.equal((await gateway.postBatch(real)).status, 201);
+    });
+
     it(`refuses a body over ${MAX_BATCH_BYTES} bytes with 413 ERR_BATCH_TOO_LARGE`, async () => {
       const answer = await gateway.postBatch('a'.repeat(MAX_BATCH_BYTES + 1));
       assert.equal(answer.status, 413);

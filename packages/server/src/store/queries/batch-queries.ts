@@ -2,7 +2,6 @@ import type { Kysely, Selectable } from 'kysely';
 import type { BatchesTable, Database } from '../database.js';
 import type { Store } from '../store.js';
 import type { BatchRow, JsonObject } from '../telemetry-store.js';
-import { inTransaction } from './in-transaction.js';
 
 export type BatchQueries = Pick<
   Store,
@@ -18,46 +17,47 @@ export type BatchQueries = Pick<
 
 /**
  * Protected batches and their retention. Ingest is the hot path: one INSERT
- * that does nothing on a (device, sequence) already stored, and a lookup of
- * the stored digest only then.
+ * per group of batches that does nothing on a (device, sequence) already
+ * stored, and a lookup of the stored digest only then.
  */
 export function batchQueries(db: Kysely<Database>): BatchQueries {
-  const insert = async (trx: Kysely<Database>, row: BatchRow): Promise<boolean> => {
-    const result = await trx
+  const toRow = (row: BatchRow) => ({
+    id: row.id,
+    organisation_id: row.organisationId,
+    device_id: row.deviceId,
+    sequence: row.sequence,
+    pseudonym: row.pseudonym,
+    epoch: row.epoch,
+    kid: row.kid,
+    from_at: row.fromAt,
+    to_at: row.toAt,
+    created_at: row.createdAt,
+    received_at: row.receivedAt,
+    size: row.size,
+    sha256: row.sha256,
+    jwe: row.jwe,
+    device_public_jwk: row.devicePublicJwk === null ? null : JSON.stringify(row.devicePublicJwk),
+  });
+
+  // One statement for a whole group: one round trip on PostgreSQL, one statement to step on
+  // SQLite. A row is stored if its own id (random, made by the ingest service) comes back;
+  // a row whose (device, sequence) is already there, or appears twice in the group, does not.
+  const insertAll = async (rows: readonly BatchRow[]): Promise<boolean[]> => {
+    if (rows.length === 0) return [];
+    const inserted = await db
       .insertInto('batches')
-      .values({
-        id: row.id,
-        organisation_id: row.organisationId,
-        device_id: row.deviceId,
-        sequence: row.sequence,
-        pseudonym: row.pseudonym,
-        epoch: row.epoch,
-        kid: row.kid,
-        from_at: row.fromAt,
-        to_at: row.toAt,
-        created_at: row.createdAt,
-        received_at: row.receivedAt,
-        size: row.size,
-        sha256: row.sha256,
-        jwe: row.jwe,
-        device_public_jwk:
-          row.devicePublicJwk === null ? null : JSON.stringify(row.devicePublicJwk),
-      })
+      .values(rows.map(toRow))
       .onConflict((oc) => oc.columns(['device_id', 'sequence']).doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      .returning('id')
+      .execute();
+    const ids = new Set(inserted.map((r) => r.id));
+    return rows.map((row) => ids.has(row.id));
   };
 
   return {
-    insertBatch: (row) => insert(db, row),
+    insertBatch: async (row) => (await insertAll([row]))[0] === true,
 
-    insertBatches(rows) {
-      return inTransaction(db, async (trx) => {
-        const stored: boolean[] = [];
-        for (const row of rows) stored.push(await insert(trx, row));
-        return stored;
-      });
-    },
+    insertBatches: insertAll,
 
     async getBatchDigest(deviceId, sequence) {
       const row = await db
