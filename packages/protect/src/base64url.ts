@@ -5,9 +5,8 @@
  * made base64url a quarter of the protect path (ADR 0009). Here a table maps
  * each 12 bits to their two characters, and each 3 input bytes become one
  * 32-bit store of 4 ASCII bytes: straight into the caller's buffer
- * (`encodeBase64urlInto`, no string at all), or decoded once into a string.
- * Where the runtime has `Uint8Array#toBase64` (recent browsers, Node.js ≥ 25),
- * `encodeBase64url` uses that.
+ * (`encodeBase64urlInto`): the batch writer assembles its JWS and JWE as bytes
+ * and makes a string once, at the end.
  */
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -25,26 +24,9 @@ const PAIRS = Uint16Array.from({ length: 4096 }, (_, n) => {
 /** Four characters per 3 input bytes are written as one 32-bit store into this scratch space. */
 const SCRATCH_KEPT_GROUPS = 64 * 1024;
 let scratch = new Uint32Array(1024);
-const ascii = new TextDecoder();
-
-type WithToBase64 = Uint8Array & {
-  toBase64?: (options: { alphabet: 'base64url'; omitPadding: boolean }) => string;
-};
-
 /** How many characters the unpadded base64url of `byteLength` bytes has. */
 export function base64urlLength(byteLength: number): number {
   return Math.ceil((byteLength * 4) / 3);
-}
-
-/** Encodes bytes as unpadded base64url. */
-export function encodeBase64url(bytes: Uint8Array): string {
-  const native = (bytes as WithToBase64).toBase64;
-  if (typeof native === 'function') {
-    return native.call(bytes, { alphabet: 'base64url', omitPadding: true });
-  }
-  const out = new Uint8Array(base64urlLength(bytes.length));
-  encodeBase64urlInto(bytes, out, 0);
-  return ascii.decode(out);
 }
 
 /**

@@ -31,10 +31,10 @@ export const DEVICE_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';
  * refused, even under the pseudonym system.
  */
 export const PSEUDONYM_VALUE_PATTERN = /^p[1-9][0-9]{0,5}_[a-z2-7]{32}$/;
-export const DEVICE_URN_PATTERN =
+const DEVICE_URN_PATTERN =
   /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // FHIR R4 §2.24.0.1 id: [A-Za-z0-9\-\.]{1,64}
-export const FHIR_ID_PATTERN = /^[A-Za-z0-9.-]{1,64}$/;
+const FHIR_ID_PATTERN = /^[A-Za-z0-9.-]{1,64}$/;
 // Vital-signs profile: effective[x] at least to the day; we ask for the full instant.
 const DATE_TIME_PATTERN =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/;
@@ -267,7 +267,7 @@ function checkCategory(value: unknown): void {
   if (!vital) fail('ERR_FHIR_CATEGORY', 'The category must include vital-signs.', '/category');
 }
 
-export function checkDateTime(value: unknown, code: ErrorCode, path: string): void {
+function checkDateTime(value: unknown, code: ErrorCode, path: string): void {
   if (
     typeof value !== 'string' ||
     !DATE_TIME_PATTERN.test(value) ||

@@ -72,13 +72,6 @@ export type VitalSignObservationInput = VitalSignReading & {
   id?: string;
 };
 
-/** The last pseudonym and device that passed their checks (see `vitalSignObservation`). */
-let lastPseudonym: string | undefined;
-let lastDevice: { readonly id: string | undefined; readonly urn: string } = {
-  id: undefined,
-  urn: '',
-};
-
 function quantity(definition: QuantityDefinition, value: number): Quantity {
   // Keys in sorted order, as everywhere below: the Observation is then already
   // canonical JSON, which protectBatch serialises natively (canonical-json.ts).
@@ -117,19 +110,9 @@ export function vitalSignObservation(input: VitalSignObservationInput): VitalSig
     throw new VigilError('ERR_FHIR_EFFECTIVE', 'The reading time is not a valid Date.');
   }
   checkId(input.id);
-  // A batch's readings share one pseudonym and device: the last ones that passed
-  // are remembered, so a batch pays for these checks once, not per reading.
-  if (input.pseudonym !== lastPseudonym) {
-    checkPseudonymValue(input.pseudonym);
-    lastPseudonym = input.pseudonym;
-  }
-  const deviceId = String(input.deviceId);
-  if (deviceId !== lastDevice.id) {
-    const urn = `urn:uuid:${deviceId.toLowerCase()}`;
-    checkDeviceUrn(urn);
-    lastDevice = { id: deviceId, urn };
-  }
-  const deviceUrn = lastDevice.urn;
+  checkPseudonymValue(input.pseudonym);
+  const deviceUrn = `urn:uuid:${String(input.deviceId).toLowerCase()}`;
+  checkDeviceUrn(deviceUrn);
   // toISOString always writes YYYY-MM-DDTHH:mm:ss.sssZ for years 0–9999; past
   // them it writes "+010000-…" or "-000001-…", which is no FHIR dateTime.
   const year = input.effective.getUTCFullYear();
@@ -177,10 +160,7 @@ export function vitalSignObservation(input: VitalSignObservationInput): VitalSig
       },
     ],
     code: {
-      coding:
-        definition.additionalCodes.length === 0
-          ? [loincCoding(definition.code)]
-          : [definition.code, ...definition.additionalCodes].map(loincCoding),
+      coding: [definition.code, ...definition.additionalCodes].map(loincCoding),
     },
     ...(component === undefined ? {} : { component }),
     device: { identifier: { system: DEVICE_IDENTIFIER_SYSTEM, value: deviceUrn } },
